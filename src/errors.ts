@@ -1,0 +1,41 @@
+/** Every error the library throws on purpose is a BgeGgufError with a stable `code`. */
+export type BgeGgufErrorCode =
+  | 'INVALID_INPUT' // a text, option or token array the caller passed is unusable
+  | 'MODEL_NOT_FOUND' // path / URI / registry name does not resolve to a file
+  | 'MODEL_LOAD_FAILED' // llama.cpp could not load the GGUF
+  | 'UNSUPPORTED_MODEL' // the GGUF's architecture or pooling is not one we can embed with
+  | 'NETWORK' // an hf: download failed (offline, 404, ...)
+  | 'DISPOSED' // the model or context was used after dispose()
+  | 'ENCODE_FAILED' // llama.cpp returned an error while decoding
+  | 'CANCELLED' // an AbortSignal fired
+  | 'NATIVE_UNAVAILABLE'; // the native addon is not built / not loadable
+
+export class BgeGgufError extends Error {
+  readonly code: BgeGgufErrorCode;
+  constructor(code: BgeGgufErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'BgeGgufError';
+    this.code = code;
+  }
+}
+
+export class InvalidInputError extends BgeGgufError {
+  constructor(message: string) {
+    super('INVALID_INPUT', message);
+    this.name = 'InvalidInputError';
+  }
+}
+
+export class ModelNotFoundError extends BgeGgufError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('MODEL_NOT_FOUND', message, options);
+    this.name = 'ModelNotFoundError';
+  }
+}
+
+export class DisposedError extends BgeGgufError {
+  constructor(what: string) {
+    super('DISPOSED', `${what} has been disposed; load it again to keep encoding`);
+    this.name = 'DisposedError';
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * The one seam between the API layer and llama.cpp. Two engines implement it:
+ * `native` (our addon, multi-sequence batches) and `node-llama-cpp` (fallback).
+ */
+export type Pooling = 'cls' | 'mean' | 'last';
+export type GpuOption = 'auto' | false | 'cuda' | 'metal' | 'vulkan';
+
+export interface ModelInfo {
+  /** general.architecture, e.g. "bert", "llama". */
+  arch: string;
+  /** Hidden size (n_embd) = length of every vector the engine returns. */
+  embeddingDim: number;
+  /** {arch}.context_length: the longest sequence the model was trained on. */
+  trainContextLength: number;
+  /** {arch}.pooling_type from the GGUF, mapped; null when absent or NONE. */
+  ggufPooling: Pooling | null;
+  /** Decoder models attend causally (llama arch); encoders (bert) do not. */
+  causal: boolean;
+  bosId: number | null; // [CLS] for BERT, <s> for llama
+  eosId: number | null; // [SEP] for BERT, </s> for llama
+  addBos: boolean;
+  addEos: boolean;
+  /** Size of the vocabulary; valid token ids are 0..vocabSize-1. */
+  vocabSize: number;
+  /** general.name or file basename, for messages. */
+  name: string;
+}
+
+export interface EngineOptions {
+  threads?: number; // default: physical cores (os.availableParallelism())
+  gpu?: GpuOption; // default 'auto' (CPU where no GPU backend is present)
+  useMmap?: boolean; // default true
+  /** Largest number of tokens in one decode (micro-batch). */
+  batchTokens?: number;
+  /** Largest number of sequences in one decode. */
+  maxSequences?: number;
+}
+
+export interface TokenizeOptions {
+  /** Add the model's special tokens ([CLS]/[SEP] or <s>/</s> as the GGUF says). */
+  addSpecial: boolean;
+  /** Parse "<s>", "[SEP]" etc. written in the text as special tokens. */
+  parseSpecial?: boolean;
+}
+
+export interface Engine {
+  readonly kind: 'native' | 'node-llama-cpp';
+  readonly info: ModelInfo;
+  /** Limits of one encodeBatch call. */
+  readonly limits: { batchTokens: number; maxSequences: number };
+  tokenize(text: string, options: TokenizeOptions): Int32Array;
+  detokenize(tokens: ArrayLike<number>): string;
+  /**
+   * Runs one micro-batch: every sequence in one llama.cpp decode where the engine can.
+   * Returns one pooled, un-normalized vector per sequence, in the order given.
+   * Sum of lengths must be <= limits.batchTokens and count <= limits.maxSequences.
+   */
+  encodeBatch(sequences: Int32Array[], pooling: Pooling, signal?: AbortSignal): Promise<Float32Array[]>;
+  dispose(): Promise<void>;
+}
