@@ -1,0 +1,76 @@
+import { DisposedError, InvalidInputError } from '../errors.js';
+import { loadEngine } from '../runtime/load.js';
+import { resolveModelFile } from '../models/resolve.js';
+import type { Engine, Pooling } from '../runtime/types.js';
+import { checkMaxLength } from '../tokens/truncate.js';
+import { embedSequences } from './embedSequences.js';
+import { positiveInt, type BaseEmbedderOptions } from './options.js';
+
+export interface ResolvedBaseOptions {
+  normalizeEmbeddings: boolean;
+  batchSize: number;
+  queryMaxLength: number;
+  passageMaxLength: number;
+  truncateDim: number | undefined;
+}
+
+/** Loads the GGUF (path, hf: URI or the embedded default) into an engine. */
+export async function openEngine(pathOrUri: string | undefined, options: BaseEmbedderOptions): Promise<Engine> {
+  const path = await resolveModelFile(pathOrUri);
+  return loadEngine(path, options);
+}
+
+/** State and plumbing every embedder shares: the engine, post-processing and disposal. */
+export abstract class BaseEmbedder {
+  protected engineRef: Engine | null;
+  protected readonly settings: ResolvedBaseOptions;
+
+  protected constructor(engine: Engine, options: BaseEmbedderOptions) {
+    this.engineRef = engine;
+    const truncateDim = options.truncateDim ?? undefined;
+    if (truncateDim !== undefined) positiveInt('truncateDim', truncateDim, 1);
+    if (truncateDim !== undefined && truncateDim > engine.info.embeddingDim) {
+      throw new InvalidInputError(`truncateDim ${truncateDim} is larger than the model's ${engine.info.embeddingDim} dimensions`);
+    }
+    const maxLength = Math.min(512, engine.info.trainContextLength);
+    this.settings = {
+      normalizeEmbeddings: options.normalizeEmbeddings ?? true,
+      batchSize: positiveInt('batchSize', options.batchSize, 256),
+      queryMaxLength: checkMaxLength('queryMaxLength', options.queryMaxLength ?? maxLength, engine),
+      passageMaxLength: checkMaxLength('passageMaxLength', options.passageMaxLength ?? maxLength, engine),
+      truncateDim,
+    };
+  }
+
+  protected get engine(): Engine {
+    if (!this.engineRef) throw new DisposedError('this model');
+    return this.engineRef;
+  }
+
+  /** Length of the vectors this model returns. */
+  get dimension(): number {
+    return this.settings.truncateDim ?? this.engine.info.embeddingDim;
+  }
+
+  /** 'native' (batched addon) or 'node-llama-cpp' (fallback). */
+  get engineKind(): Engine['kind'] {
+    return this.engine.kind;
+  }
+
+  protected embedTokens(sequences: Int32Array[], pooling: Pooling, batchSize: number | undefined, signal?: AbortSignal): Promise<Float32Array[]> {
+    return embedSequences(this.engine, sequences, {
+      pooling,
+      batchSize: positiveInt('batchSize', batchSize, this.settings.batchSize),
+      normalize: this.settings.normalizeEmbeddings,
+      truncateDim: this.settings.truncateDim,
+      signal,
+    });
+  }
+
+  /** Frees the model and its contexts. Safe to call twice. */
+  async dispose(): Promise<void> {
+    const engine = this.engineRef;
+    this.engineRef = null;
+    await engine?.dispose();
+  }
+}

@@ -1,0 +1,97 @@
+import { InvalidInputError } from '../errors.js';
+import type { Engine } from '../runtime/types.js';
+import { defaultModel, lookupModel } from '../models/registry.js';
+import { applyInstruction } from '../prompt/instruction.js';
+import { checkMaxLength, tokenizeTruncated } from '../tokens/truncate.js';
+import { BaseEmbedder, openEngine } from './BaseEmbedder.js';
+import { oneOf, textList, type BaseEmbedderOptions, type EncodeCallOptions } from './options.js';
+
+export interface FlagModelOptions extends BaseEmbedderOptions {
+  /** 'cls' (BGE's default: last hidden state of [CLS]) or 'mean' (over real tokens). */
+  poolingMethod?: 'cls' | 'mean';
+  /** Instruction for passages in encodeCorpus (FlagEmbedding's passage_instruction_for_retrieval). */
+  passageInstructionForRetrieval?: string | null;
+  passageInstructionFormat?: string;
+}
+
+type Encoded<T> = T extends string ? Float32Array : Float32Array[];
+
+/** FlagEmbedding's FlagModel: encoder (BERT) embedders such as bge-*-v1.5, on a GGUF. */
+export class FlagModel extends BaseEmbedder {
+  readonly poolingMethod: 'cls' | 'mean';
+  readonly queryInstructionForRetrieval: string | null;
+  readonly queryInstructionFormat: string;
+  readonly passageInstructionForRetrieval: string | null;
+  readonly passageInstructionFormat: string;
+
+  /** Loads a GGUF BERT model: a local path, an `hf:org/repo/file.gguf` URI, or nothing for the embedded default. */
+  static async load(pathOrUri?: string, options: FlagModelOptions = {}): Promise<FlagModel> {
+    // With no model named, the embedded default loads with its own registry settings.
+    const defaults = pathOrUri ? {} : defaultModelSettings();
+    const poolingMethod = oneOf('poolingMethod', options.poolingMethod, ['cls', 'mean'] as const, defaults.poolingMethod ?? 'cls');
+    const engine = await openEngine(pathOrUri, options);
+    try {
+      if (engine.info.causal) {
+        throw new InvalidInputError(`${engine.info.name} is a decoder (${engine.info.arch}) model; FlagModel embeds encoder (BERT) models — use FlagICLModel or FlagAutoModel`);
+      }
+      return new FlagModel(engine, { ...options, poolingMethod });
+    } catch (error) {
+      await engine.dispose();
+      throw error;
+    }
+  }
+
+  protected constructor(engine: Engine, options: FlagModelOptions & { poolingMethod: 'cls' | 'mean' }) {
+    super(engine, options);
+    this.poolingMethod = options.poolingMethod;
+    this.queryInstructionForRetrieval = options.queryInstructionForRetrieval ?? null;
+    this.queryInstructionFormat = options.queryInstructionFormat ?? '{}{}';
+    this.passageInstructionForRetrieval = options.passageInstructionForRetrieval ?? null;
+    this.passageInstructionFormat = options.passageInstructionFormat ?? '{}{}';
+  }
+
+  /** Queries: the retrieval instruction is applied through queryInstructionFormat; queryMaxLength. */
+  encodeQueries<T extends string | string[]>(queries: T, options: EncodeCallOptions = {}): Promise<Encoded<T>> {
+    return this.encodeWith(queries, 'encodeQueries', {
+      ...options,
+      instruction: this.queryInstructionForRetrieval,
+      instructionFormat: this.queryInstructionFormat,
+      maxLength: options.maxLength ?? this.settings.queryMaxLength,
+    });
+  }
+
+  /** Passages: no query instruction; passageMaxLength. */
+  encodeCorpus<T extends string | string[]>(corpus: T, options: EncodeCallOptions = {}): Promise<Encoded<T>> {
+    return this.encodeWith(corpus, 'encodeCorpus', {
+      ...options,
+      instruction: this.passageInstructionForRetrieval,
+      instructionFormat: this.passageInstructionFormat,
+      maxLength: options.maxLength ?? this.settings.passageMaxLength,
+    });
+  }
+
+  /** Texts as given (an instruction only if passed in options); passageMaxLength. */
+  encode<T extends string | string[]>(texts: T, options: EncodeCallOptions = {}): Promise<Encoded<T>> {
+    return this.encodeWith(texts, 'encode', { ...options, maxLength: options.maxLength ?? this.settings.passageMaxLength });
+  }
+
+  /** The token ids the model sees for a text ([CLS] … [SEP], truncated to maxLength). */
+  tokenize(text: string, maxLength: number = this.settings.passageMaxLength): Int32Array {
+    textList(text, 'tokenize');
+    return tokenizeTruncated(this.engine, text, checkMaxLength('maxLength', maxLength, this.engine));
+  }
+
+  private async encodeWith<T extends string | string[]>(input: T, where: string, options: EncodeCallOptions): Promise<Encoded<T>> {
+    const texts = textList(input, where);
+    const maxLength = checkMaxLength(`${where} maxLength`, options.maxLength ?? this.settings.passageMaxLength, this.engine);
+    const format = options.instructionFormat ?? '{}{}';
+    const sequences = texts.map((text) => tokenizeTruncated(this.engine, applyInstruction(text, options.instruction, format), maxLength));
+    const vectors = await this.embedTokens(sequences, this.poolingMethod, options.batchSize, options.signal);
+    return (Array.isArray(input) ? vectors : vectors[0]) as Encoded<T>;
+  }
+}
+
+function defaultModelSettings(): { poolingMethod?: 'cls' | 'mean' } {
+  const pooling = lookupModel(defaultModel().name)?.entry.pooling;
+  return pooling === 'cls' || pooling === 'mean' ? { poolingMethod: pooling } : {};
+}

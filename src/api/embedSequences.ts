@@ -1,0 +1,36 @@
+import { planBatches } from '../batch/plan.js';
+import { BgeGgufError } from '../errors.js';
+import type { Engine, Pooling } from '../runtime/types.js';
+import { postprocess } from '../vectors/normalize.js';
+
+export interface EmbedOptions {
+  pooling: Pooling;
+  /** FlagEmbedding's batch_size: the most texts in one decode. */
+  batchSize: number;
+  normalize: boolean;
+  truncateDim?: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * Token sequences → vectors, in input order: length-sorted plan, one engine decode per
+ * group, then truncateDim + L2 normalization.
+ */
+export async function embedSequences(engine: Engine, sequences: Int32Array[], options: EmbedOptions): Promise<Float32Array[]> {
+  const groups = planBatches(
+    sequences.map((s) => s.length),
+    {
+      maxTokens: engine.limits.batchTokens,
+      maxSequences: Math.min(options.batchSize, engine.limits.maxSequences),
+    },
+  );
+  const results = new Array<Float32Array>(sequences.length);
+  for (const group of groups) {
+    if (options.signal?.aborted) throw new BgeGgufError('CANCELLED', 'encoding was cancelled by its AbortSignal');
+    const vectors = await engine.encodeBatch(group.map((i) => sequences[i]), options.pooling, options.signal);
+    group.forEach((index, k) => {
+      results[index] = postprocess(vectors[k], options);
+    });
+  }
+  return results;
+}

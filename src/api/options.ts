@@ -1,0 +1,54 @@
+import { InvalidInputError } from '../errors.js';
+import type { EngineChoice } from '../runtime/load.js';
+import type { EngineOptions } from '../runtime/types.js';
+
+/** Options every embedder shares (FlagEmbedding's AbsEmbedder, camelCase). */
+export interface BaseEmbedderOptions extends EngineOptions {
+  /** L2-normalize every vector (default true). */
+  normalizeEmbeddings?: boolean;
+  /** Instruction put in front of queries by encodeQueries. */
+  queryInstructionForRetrieval?: string | null;
+  /** Python-style format with two `{}` fields: instruction, then query. */
+  queryInstructionFormat?: string;
+  /** Most texts in one decode (default 256). */
+  batchSize?: number;
+  queryMaxLength?: number; // default 512
+  passageMaxLength?: number; // default 512
+  /** Keep only the first N dimensions (then normalize). */
+  truncateDim?: number | null;
+  /** Which engine runs llama.cpp (default 'auto': native addon, else node-llama-cpp). */
+  engine?: EngineChoice;
+}
+
+/** Per-call options of encode / encodeQueries / encodeCorpus. */
+export interface EncodeCallOptions {
+  batchSize?: number;
+  maxLength?: number;
+  /** encode() only: instruction and format to apply to every text. */
+  instruction?: string | null;
+  instructionFormat?: string;
+  signal?: AbortSignal;
+}
+
+export function positiveInt(name: string, value: number | undefined | null, fallback: number): number {
+  if (value === undefined || value === null) return fallback;
+  if (!Number.isInteger(value) || value < 1) throw new InvalidInputError(`${name} must be a positive integer, got ${String(value)}`);
+  return value;
+}
+
+export function oneOf<T extends string>(name: string, value: T | undefined, allowed: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback;
+  if (!allowed.includes(value)) throw new InvalidInputError(`${name} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+/** Texts as FlagEmbedding takes them: one string or a list of strings. */
+export function textList(input: unknown, where: string): string[] {
+  const list = Array.isArray(input) ? input : [input];
+  list.forEach((t, i) => {
+    if (typeof t !== 'string') {
+      throw new InvalidInputError(`${where}: expected a string or an array of strings, but item ${i} is ${t === null ? 'null' : typeof t}`);
+    }
+  });
+  return list as string[];
+}

@@ -1,0 +1,10 @@
+export { FlagModel, type FlagModelOptions } from './api/FlagModel.js';
+export { FlagICLModel } from './api/FlagICLModel.js';
+export { FlagAutoModel, type AutoModelOptions } from './api/FlagAutoModel.js';
+export type { BaseEmbedderOptions, EncodeCallOptions } from './api/options.js';
+export { cosineSimilarity, dot, similarityMatrix, topK, type ScoredIndex } from './vectors/similarity.js';
+export { l2NormalizeInPlace } from './vectors/normalize.js';
+export { BgeGgufError, InvalidInputError, ModelNotFoundError, DisposedError, type BgeGgufErrorCode } from './errors.js';
+export type { Pooling, GpuOption, ModelInfo } from './runtime/types.js';
+export { resolveModelFile, parseHfUri } from './models/resolve.js';
+export { defaultModel, lookupModel, registryNames } from './models/registry.js';
