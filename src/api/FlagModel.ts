@@ -2,6 +2,7 @@ import { InvalidInputError } from '../errors.js';
 import type { Engine } from '../runtime/types.js';
 import { defaultModel, lookupModel } from '../models/registry.js';
 import { applyInstruction } from '../prompt/instruction.js';
+import { tokenizeMany } from '../tokens/tokenizeMany.js';
 import { checkMaxLength, tokenizeTruncated } from '../tokens/truncate.js';
 import { BaseEmbedder, openEngine } from './BaseEmbedder.js';
 import { oneOf, textList, type BaseEmbedderOptions, type EncodeCallOptions } from './options.js';
@@ -85,7 +86,7 @@ export class FlagModel extends BaseEmbedder {
     const texts = textList(input, where);
     const maxLength = checkMaxLength(`${where} maxLength`, options.maxLength ?? this.settings.passageMaxLength, this.engine);
     const format = options.instructionFormat ?? '{}{}';
-    const sequences = texts.map((text) => tokenizeTruncated(this.engine, applyInstruction(text, options.instruction, format), maxLength));
+    const sequences = await tokenizeMany(texts, (text) => tokenizeTruncated(this.engine, applyInstruction(text, options.instruction, format), maxLength));
     const vectors = await this.embedTokens(sequences, this.poolingMethod, options.batchSize, options.signal);
     return (Array.isArray(input) ? vectors : vectors[0]) as Encoded<T>;
   }
