@@ -1,5 +1,6 @@
 export { FlagModel, type FlagModelOptions } from './api/FlagModel.js';
-export { FlagICLModel } from './api/FlagICLModel.js';
+export { FlagICLModel, type FlagICLModelOptions, type IclExample } from './api/FlagICLModel.js';
+export { loadTaskExamples, listExampleTasks, type TaskExamples } from './prompt/taskExamples.js';
 export { FlagAutoModel, type AutoModelOptions } from './api/FlagAutoModel.js';
 export type { BaseEmbedderOptions, EncodeCallOptions } from './api/options.js';
 export { cosineSimilarity, dot, similarityMatrix, topK, type ScoredIndex } from './vectors/similarity.js';
