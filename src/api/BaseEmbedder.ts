@@ -3,6 +3,8 @@ import { loadEngine } from '../runtime/load.js';
 import { resolveModelFile } from '../models/resolve.js';
 import type { Engine, Pooling } from '../runtime/types.js';
 import { checkMaxLength } from '../tokens/truncate.js';
+import { withHfWordPieceRules } from '../tokens/wordpiece.js';
+import { readGguf } from '../gguf/reader.js';
 import { embedSequences } from './embedSequences.js';
 import { positiveInt, type BaseEmbedderOptions } from './options.js';
 
@@ -17,7 +19,11 @@ export interface ResolvedBaseOptions {
 /** Loads the GGUF (path, hf: URI or the embedded default) into an engine. */
 export async function openEngine(pathOrUri: string | undefined, options: BaseEmbedderOptions): Promise<Engine> {
   const path = await resolveModelFile(pathOrUri);
-  return loadEngine(path, options);
+  const metadata = (await readGguf(path)).metadata;
+  const engine = await loadEngine(path, options);
+  // BERT WordPiece GGUFs: follow HF's tokenizer where llama.cpp's WPM differs (see tokens/wordpiece.ts)
+  const unk = metadata.get('tokenizer.ggml.unknown_token_id')?.value;
+  return metadata.get('tokenizer.ggml.model')?.value === 'bert' && unk !== undefined ? withHfWordPieceRules(engine, Number(unk)) : engine;
 }
 
 /** State and plumbing every embedder shares: the engine, post-processing and disposal. */
