@@ -9,3 +9,4 @@ export { BgeGgufError, InvalidInputError, ModelNotFoundError, DisposedError, typ
 export type { Pooling, GpuOption, ModelInfo } from './runtime/types.js';
 export { resolveModelFile, parseHfUri } from './models/resolve.js';
 export { defaultModel, lookupModel, registryNames } from './models/registry.js';
+export { convertHfToGguf, type ConvertSummary } from './convert/index.js';

@@ -23,7 +23,8 @@ export function bertNormalize(text: string): string {
  * turn words over 100 characters into [UNK] instead of splitting them.
  */
 export function withHfWordPieceRules(engine: Engine, unkId: number): Engine {
-  const tokenizeContent = (text: string, parseSpecial?: boolean): number[] => {
+  // HF matches special tokens written in the text ("[SEP]") before normalizing; so does parse_special.
+  const tokenizeContent = (text: string, parseSpecial = true): number[] => {
     const normalized = bertNormalize(text);
     const ids: number[] = [];
     let last = 0;
