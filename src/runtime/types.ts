@@ -53,7 +53,8 @@ export interface Engine {
   /**
    * Runs one micro-batch: every sequence in one llama.cpp decode where the engine can.
    * Returns one pooled, un-normalized vector per sequence, in the order given.
-   * Sum of lengths must be <= limits.batchTokens and count <= limits.maxSequences.
+   * Sum of lengths must be <= limits.batchTokens and count <= limits.maxSequences; a group of one
+   * sequence may be longer than batchTokens, up to the model's training length.
    */
   encodeBatch(sequences: Int32Array[], pooling: Pooling, signal?: AbortSignal): Promise<Float32Array[]>;
   dispose(): Promise<void>;

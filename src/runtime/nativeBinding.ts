@@ -1,0 +1,190 @@
+/**
+ * Finds and loads the native addon files built by scripts/build-native.mjs into build/Release:
+ * bge_gguf.node (cpu, prebuilt llama.cpp), bge_gguf_cuda.node, bge_gguf_vulkan.node,
+ * bge_gguf_source.node (llama.cpp compiled for this CPU). BGE_GGUF_NATIVE_ADDON=<variant or path> forces one.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export type NativeVariant = 'cpu' | 'source' | 'cuda' | 'vulkan';
+
+export interface NativeModelInfo {
+  arch: string;
+  name: string;
+  nEmbd: number;
+  nCtxTrain: number;
+  nVocab: number;
+  /** GGUF {arch}.pooling_type, -1 when absent. */
+  poolingType: number;
+  causal: boolean;
+  bos: number; // -1 when none
+  eos: number;
+  sep: number;
+  addBos: boolean;
+  addEos: boolean;
+  addSep: boolean;
+  vocabOnly: boolean;
+}
+
+export interface NativeContextOptions {
+  nCtx?: number;
+  nBatch?: number;
+  nSeqMax?: number;
+  pooling: 'mean' | 'cls' | 'last';
+  threads?: number;
+  flashAttention?: boolean;
+}
+
+export interface NativeContextInfo {
+  nCtx: number;
+  nBatch: number;
+  nSeqMax: number;
+  maxSeqLen: number;
+  nEmbd: number;
+  pooling: string;
+  threads: number;
+  causal: boolean;
+}
+
+export interface NativeContext {
+  info(): NativeContextInfo;
+  /** Pooled, un-normalized vectors, flat: sequence i at [i * nEmbd, (i + 1) * nEmbd). */
+  encode(sequences: Int32Array[]): Promise<Float32Array>;
+  cancel(): void;
+  dispose(): void;
+}
+
+export interface NativeModel {
+  info(): NativeModelInfo;
+  tokenize(text: string, addSpecial: boolean, parseSpecial: boolean): Int32Array;
+  detokenize(tokens: Int32Array | number[], removeSpecial?: boolean, unparseSpecial?: boolean): string;
+  createContext(options: NativeContextOptions): NativeContext;
+  dispose(): void;
+}
+
+export interface NativeDevice {
+  name: string;
+  description: string;
+  type: 'cpu' | 'gpu' | 'igpu' | 'accel' | 'other';
+  backend: string;
+}
+
+export interface NativeAddon {
+  dynamicBackends: boolean;
+  init(options: { backendsDir?: string; fallbackBackendFiles?: string[] }): void;
+  devices(): NativeDevice[];
+  systemInfo(): string;
+  loadModel(path: string, options: { gpuLayers?: number; useMmap?: boolean; vocabOnly?: boolean }): Promise<NativeModel>;
+}
+
+export interface LoadedAddon {
+  variant: NativeVariant;
+  file: string;
+  addon: NativeAddon;
+}
+
+const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const releaseDir = join(packageRoot, 'build', 'Release');
+const requireNative = createRequire(import.meta.url);
+
+const FILES: Record<NativeVariant, string> = {
+  cpu: 'bge_gguf.node',
+  source: 'bge_gguf_source.node',
+  cuda: 'bge_gguf_cuda.node',
+  vulkan: 'bge_gguf_vulkan.node',
+};
+
+interface ManifestEntry {
+  variant: NativeVariant;
+  backendsDir: string | null;
+}
+
+function readManifest(): Record<string, ManifestEntry> {
+  try {
+    return JSON.parse(readFileSync(join(releaseDir, 'native-build.json'), 'utf8')).addons ?? {};
+  } catch {
+    return {};
+  }
+}
+
+/** node-llama-cpp's prebuilt library directory for a variant, found at run time (addons built without the manifest). */
+function prebuiltBinsDir(variant: NativeVariant): string | null {
+  const os = ({ linux: 'linux', darwin: 'mac', win32: 'win' } as Record<string, string>)[process.platform];
+  if (!os || variant === 'source') return null;
+  const stem = os === 'mac' && process.arch === 'arm64' ? 'mac-arm64-metal' : `${os}-${process.arch}`;
+  const pkg = variant === 'cpu' ? stem : `${stem}-${variant}`;
+  const require = createRequire(join(packageRoot, 'package.json'));
+  for (const base of require.resolve.paths(`@node-llama-cpp/${pkg}`) ?? []) {
+    const dir = join(base, '@node-llama-cpp', pkg, 'bins', pkg);
+    if (existsSync(dir)) return dir;
+  }
+  return null;
+}
+
+/** A CUDA backend linked with its runtime, shipped separately, tried when the plain one finds no GPU. */
+function cudaFallbackFiles(): string[] {
+  const dir = prebuiltBinsDir('cuda');
+  if (!dir) return [];
+  const ext = join(dir, '..', '..', '..', `${basename(dir)}-ext`, 'bins', basename(dir), 'fallback');
+  const file = join(ext, process.platform === 'win32' ? 'ggml-cuda.dll' : 'libggml-cuda.so');
+  return existsSync(file) ? [file] : [];
+}
+
+/** The variant BGE_GGUF_NATIVE_ADDON names, or the file it points at. */
+function forcedAddon(): { variant: NativeVariant; file: string } | null {
+  const value = process.env.BGE_GGUF_NATIVE_ADDON;
+  if (!value) return null;
+  if (value in FILES) return { variant: value as NativeVariant, file: join(releaseDir, FILES[value as NativeVariant]) };
+  const file = resolve(value);
+  const entry = Object.entries(FILES).find(([, name]) => name === basename(file));
+  return { variant: (entry?.[0] as NativeVariant | undefined) ?? 'cpu', file };
+}
+
+const loaded = new Map<string, LoadedAddon>();
+const failures = new Map<string, string>();
+
+/** Loads (once) the addon file of a variant; throws an Error whose message says why it cannot. */
+export function loadAddon(variant: NativeVariant, file = join(releaseDir, FILES[variant])): LoadedAddon {
+  const cached = loaded.get(file);
+  if (cached) return cached;
+  const failed = failures.get(file);
+  if (failed) throw new Error(failed);
+  try {
+    if (!existsSync(file)) throw new Error(`${file} is not built (run \`npm run build:native\`)`);
+    const addon = requireNative(file) as NativeAddon;
+    const entry = readManifest()[basename(file)];
+    const backendsDir = entry?.backendsDir ?? prebuiltBinsDir(variant);
+    if (addon.dynamicBackends && !backendsDir) throw new Error(`cannot find the llama.cpp libraries of the ${variant} addon`);
+    addon.init({ backendsDir: backendsDir ?? undefined, fallbackBackendFiles: variant === 'cuda' ? cudaFallbackFiles() : [] });
+    const result = { variant, file, addon };
+    loaded.set(file, result);
+    return result;
+  } catch (error) {
+    const message = `cannot load the ${variant} native addon: ${(error as Error).message.split('\n')[0]}`;
+    failures.set(file, message);
+    throw new Error(message);
+  }
+}
+
+/** Whether a variant's addon file exists (built), without loading it. */
+export function isAddonBuilt(variant: NativeVariant): boolean {
+  return existsSync(join(releaseDir, FILES[variant]));
+}
+
+/**
+ * The CPU addon: BGE_GGUF_NATIVE_ADDON if set (e.g. 'source' for the from-source build the
+ * benchmark compares), else the one linked to node-llama-cpp's prebuilt libraries, which is what
+ * every install builds and what CI tests.
+ */
+export function loadCpuAddon(): LoadedAddon {
+  const forced = forcedAddon();
+  if (forced) return loadAddon(forced.variant, forced.file);
+  return loadAddon('cpu');
+}
+
+/** True when the loaded addon sees a GPU (or integrated GPU) device. */
+export function hasGpuDevice(loadedAddon: LoadedAddon): boolean {
+  return loadedAddon.addon.devices().some((d) => d.type === 'gpu' || d.type === 'igpu');
+}

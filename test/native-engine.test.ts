@@ -1,0 +1,301 @@
+/**
+ * The native engine (our llama.cpp addon): tokenizer against llama.cpp's own test vectors,
+ * vectors against the independent float64 BERT forward pass, and every bad input → a typed error.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BgeGgufError } from '../src/errors.js';
+import { createNativeEngine, isNativeAvailable, nativeLoadError } from '../src/runtime/native.js';
+import { isAddonBuilt, loadCpuAddon, type NativeModel } from '../src/runtime/nativeBinding.js';
+import type { Engine } from '../src/runtime/types.js';
+import { cosine, referenceEmbeddings } from './support/bertReference.js';
+import { bgeVocabPath, fixturePath, fixtureWeights, FIXTURES, repoRoot } from './support/fixtures.js';
+
+const FIXTURE = 'tiny-bert-f32.gguf';
+const CLS = 101; // bge-small-en-v1.5's [CLS] / [SEP] ids
+const SEP = 102;
+const VOCAB_SIZE = 30522;
+
+/** llama.cpp's tokenizer test vectors: cases separated by "\n__ggml_vocab_test__\n"; .out has one line of ids per case. */
+function vocabTestCases(gguf: string): Array<{ text: string; ids: number[] }> {
+  const raw = readFileSync(`${gguf}.inp`, 'utf8');
+  const sep = '\n__ggml_vocab_test__\n';
+  const inputs = raw.split(sep);
+  if (inputs[inputs.length - 1] === '') inputs.pop();
+  const outputs = readFileSync(`${gguf}.out`, 'utf8').split('\n');
+  if (outputs[outputs.length - 1] === '') outputs.pop();
+  expect(outputs.length).toBe(inputs.length);
+  return inputs.map((text, i) => ({
+    text,
+    ids: outputs[i].trim() === '' ? [] : outputs[i].trim().split(/\s+/).map(Number),
+  }));
+}
+
+async function expectCode(action: Promise<unknown> | (() => unknown), code: string): Promise<void> {
+  let error: unknown;
+  try {
+    await (typeof action === 'function' ? action() : action);
+  } catch (e) {
+    error = e;
+  }
+  expect(error, `expected a ${code} error`).toBeInstanceOf(BgeGgufError);
+  expect((error as BgeGgufError).code).toBe(code);
+}
+
+/** The binding throws plain Errors with a `code`; they must never be anything worse. */
+async function expectNativeCode(action: Promise<unknown> | (() => unknown), code: string): Promise<void> {
+  let error: unknown;
+  try {
+    await (typeof action === 'function' ? action() : action);
+  } catch (e) {
+    error = e;
+  }
+  expect(error, `expected a ${code} error`).toBeInstanceOf(Error);
+  expect((error as { code?: string }).code).toBe(code);
+}
+
+const built = isAddonBuilt('cpu') || isAddonBuilt('source') || !!process.env.BGE_GGUF_NATIVE_ADDON;
+
+describe.skipIf(!built)('native engine (addon built)', () => {
+  it('the built addon loads', () => {
+    expect(isNativeAvailable(), nativeLoadError() ?? '').toBe(true);
+  });
+
+  describe('tokenizer (vocab-only bge GGUF)', () => {
+    let vocab: NativeModel;
+    beforeAll(async () => {
+      vocab = await loadCpuAddon().addon.loadModel(bgeVocabPath(), { vocabOnly: true });
+    });
+    afterAll(() => vocab?.dispose());
+
+    it("matches llama.cpp's test vectors for every case", () => {
+      const cases = vocabTestCases(bgeVocabPath());
+      expect(cases.length).toBeGreaterThan(40);
+      for (const { text, ids } of cases) {
+        expect(Array.from(vocab.tokenize(text, false, false)), JSON.stringify(text)).toEqual(ids);
+      }
+    });
+
+    it('adds [CLS] … [SEP] with addSpecial, and parses them only with parseSpecial', () => {
+      const plain = Array.from(vocab.tokenize('Hello world', false, false));
+      expect(Array.from(vocab.tokenize('Hello world', true, false))).toEqual([CLS, ...plain, SEP]);
+      expect(Array.from(vocab.tokenize('[SEP]', false, true))).toEqual([SEP]);
+      expect(Array.from(vocab.tokenize('[SEP]', false, false))).not.toEqual([SEP]);
+    });
+
+    it('detokenizes back to the (lower-cased) text', () => {
+      const ids = vocab.tokenize('Hello, world!', false, false);
+      expect(vocab.detokenize(ids).trim()).toBe('hello, world!');
+    });
+
+    it('a vocab-only model refuses to create a context', async () => {
+      await expectNativeCode(() => vocab.createContext({ pooling: 'cls' }), 'INVALID_INPUT');
+    });
+  });
+
+  describe('engine on the tiny BERT fixture', () => {
+    let engine: Engine;
+    beforeAll(async () => {
+      engine = await createNativeEngine(fixturePath(FIXTURE), { threads: 2, gpu: false, batchTokens: 256, maxSequences: 8 });
+    });
+    afterAll(async () => engine?.dispose());
+
+    it('reports the model as generated', () => {
+      const spec = FIXTURES[FIXTURE];
+      expect(engine.kind).toBe('native');
+      expect(engine.info).toMatchObject({
+        arch: 'bert',
+        embeddingDim: spec.hidden,
+        trainContextLength: spec.maxPositions,
+        ggufPooling: spec.pooling,
+        causal: false,
+        bosId: CLS,
+        eosId: SEP,
+        addBos: true,
+        addEos: true,
+        vocabSize: VOCAB_SIZE,
+      });
+      expect(engine.limits).toEqual({ batchTokens: 256, maxSequences: 8 });
+    });
+
+    it('one batch of mixed lengths gives each sequence its reference vector (cls and mean)', async () => {
+      const { weights } = await fixtureWeights(FIXTURE);
+      const texts = ['a', 'The quick brown fox jumps over the lazy dog.', 'bge embeddings on llama.cpp', 'x '.repeat(60)];
+      const seqs = texts.map((t) => engine.tokenize(t, { addSpecial: true }));
+      for (const pooling of ['cls', 'mean'] as const) {
+        const vectors = await engine.encodeBatch(seqs, pooling);
+        expect(vectors).toHaveLength(seqs.length);
+        seqs.forEach((ids, i) => {
+          expect(vectors[i]).toHaveLength(engine.info.embeddingDim);
+          expect(cosine(vectors[i], referenceEmbeddings(weights, ids)[pooling])).toBeGreaterThan(0.99999);
+        });
+      }
+    });
+
+    it('a single sequence longer than batchTokens still fits (up to the training length)', async () => {
+      const { weights } = await fixtureWeights(FIXTURE);
+      const ids = new Int32Array(FIXTURES[FIXTURE].maxPositions).map((_, i) => (i === 0 ? CLS : 2000 + (i % 500)));
+      const [vector] = await engine.encodeBatch([ids], 'cls');
+      expect(cosine(vector, referenceEmbeddings(weights, ids).cls)).toBeGreaterThan(0.9999);
+    });
+
+    it('concurrent calls are serialized and each gets its own result', async () => {
+      const { weights } = await fixtureWeights(FIXTURE);
+      const seqs = ['first text', 'second, longer text here', 'third'].map((t) => engine.tokenize(t, { addSpecial: true }));
+      const results = await Promise.all(seqs.map((s) => engine.encodeBatch([s], 'mean')));
+      results.forEach(([v], i) => expect(cosine(v, referenceEmbeddings(weights, seqs[i]).mean)).toBeGreaterThan(0.99999));
+    });
+
+    it('an empty batch returns no vectors', async () => {
+      expect(await engine.encodeBatch([], 'cls')).toEqual([]);
+    });
+
+    it('rejects every bad input with INVALID_INPUT', async () => {
+      const ok = new Int32Array([CLS, 7592, SEP]);
+      const bad: Array<[string, () => Promise<unknown>]> = [
+        ['negative id', () => engine.encodeBatch([new Int32Array([CLS, -5, SEP])], 'cls')],
+        ['id = vocab size', () => engine.encodeBatch([new Int32Array([CLS, VOCAB_SIZE, SEP])], 'cls')],
+        ['huge id', () => engine.encodeBatch([new Int32Array([2 ** 31 - 1])], 'cls')],
+        ['empty sequence', () => engine.encodeBatch([ok, new Int32Array(0)], 'cls')],
+        ['longer than the context', () => engine.encodeBatch([new Int32Array(513).fill(2000)], 'cls')],
+        ['sum over the context', () => engine.encodeBatch([new Int32Array(300).fill(2000), new Int32Array(300).fill(2000)], 'cls')],
+        ['too many sequences', () => engine.encodeBatch(Array.from({ length: 9 }, () => ok), 'cls')],
+        ['300 sequences', () => engine.encodeBatch(Array.from({ length: 300 }, () => ok), 'cls')],
+        ['plain array', () => engine.encodeBatch([[CLS, SEP] as unknown as Int32Array], 'cls')],
+        ['Float32Array', () => engine.encodeBatch([new Float32Array([CLS, SEP]) as unknown as Int32Array], 'cls')],
+        ['Uint32Array', () => engine.encodeBatch([new Uint32Array([CLS, SEP]) as unknown as Int32Array], 'cls')],
+        ['null sequence', () => engine.encodeBatch([null as unknown as Int32Array], 'cls')],
+        ['not an array', () => engine.encodeBatch(ok as unknown as Int32Array[], 'cls')],
+        ['unknown pooling', () => engine.encodeBatch([ok], 'max' as never)],
+        ['non-string text', async () => engine.tokenize(42 as unknown as string, { addSpecial: true })],
+        ['undefined text', async () => engine.tokenize(undefined as unknown as string, { addSpecial: true })],
+        ['detokenize negative', async () => engine.detokenize([-1])],
+        ['detokenize out of vocab', async () => engine.detokenize([VOCAB_SIZE])],
+        ['detokenize non-integer', async () => engine.detokenize([1.5])],
+        ['detokenize NaN', async () => engine.detokenize([Number.NaN])],
+      ];
+      for (const [name, action] of bad) {
+        let error: unknown;
+        try {
+          await action();
+        } catch (e) {
+          error = e;
+        }
+        expect(error, name).toBeInstanceOf(BgeGgufError);
+        expect((error as BgeGgufError).code, name).toBe('INVALID_INPUT');
+      }
+      // the engine still works afterwards
+      expect(await engine.encodeBatch([ok], 'cls')).toHaveLength(1);
+    });
+
+    it('an already-aborted signal and an abort while queued give CANCELLED', async () => {
+      const ids = engine.tokenize('cancel me', { addSpecial: true });
+      await expectCode(engine.encodeBatch([ids], 'cls', AbortSignal.abort()), 'CANCELLED');
+      const controller = new AbortController();
+      const first = engine.encodeBatch([ids], 'cls');
+      const second = engine.encodeBatch([ids], 'cls', controller.signal);
+      controller.abort();
+      await expect(first).resolves.toHaveLength(1);
+      await expectCode(second, 'CANCELLED');
+    });
+  });
+
+  describe('native handles', () => {
+    let model: NativeModel;
+    beforeAll(async () => {
+      model = await loadCpuAddon().addon.loadModel(fixturePath(FIXTURE), {});
+    });
+    afterAll(() => model?.dispose());
+
+    it('cancel() rejects the running encode with CANCELLED; the context keeps working', async () => {
+      const { weights } = await fixtureWeights(FIXTURE);
+      const ctx = model.createContext({ pooling: 'cls', nBatch: 512, nSeqMax: 8, threads: 2 });
+      const ids = new Int32Array(500).map((_, i) => (i === 0 ? CLS : 3000 + i));
+      const running = ctx.encode([ids]);
+      ctx.cancel();
+      await expectNativeCode(running, 'CANCELLED');
+      const again = await ctx.encode([ids]);
+      expect(cosine(again, referenceEmbeddings(weights, ids).cls)).toBeGreaterThan(0.9999);
+      ctx.dispose();
+    });
+
+    it('a second encode on a busy context is refused, not run at once', async () => {
+      const ctx = model.createContext({ pooling: 'cls', nBatch: 64, threads: 2 });
+      const first = ctx.encode([new Int32Array([CLS, 2000, SEP])]);
+      await expectNativeCode(() => ctx.encode([new Int32Array([CLS, SEP])]), 'BUSY');
+      await first;
+      ctx.dispose();
+    });
+
+    it('bad context options give INVALID_INPUT', async () => {
+      await expectNativeCode(() => model.createContext({ pooling: 'max' as never }), 'INVALID_INPUT');
+      await expectNativeCode(() => model.createContext({ pooling: 'cls', nSeqMax: 257 }), 'INVALID_INPUT');
+      await expectNativeCode(() => model.createContext({ pooling: 'cls', nBatch: 0 }), 'INVALID_INPUT');
+      await expectNativeCode(() => model.createContext({ pooling: 'cls', threads: 1.5 }), 'INVALID_INPUT');
+    });
+
+    it('disposing a context or its model while encoding is safe and gives DISPOSED', async () => {
+      const other = await loadCpuAddon().addon.loadModel(fixturePath(FIXTURE), {});
+      const ids = new Int32Array(400).fill(2500);
+      const a = other.createContext({ pooling: 'cls', nBatch: 512, threads: 2 });
+      const b = other.createContext({ pooling: 'mean', nBatch: 512, threads: 2 });
+      const runningA = a.encode([ids]);
+      a.dispose();
+      await expectNativeCode(runningA, 'DISPOSED');
+      const runningB = b.encode([ids]);
+      other.dispose();
+      await expectNativeCode(runningB, 'DISPOSED');
+      await expectNativeCode(() => b.encode([ids]), 'DISPOSED');
+      await expectNativeCode(() => other.tokenize('x', true, false), 'DISPOSED');
+      await expectNativeCode(() => other.createContext({ pooling: 'cls' }), 'DISPOSED');
+      b.dispose();
+      other.dispose(); // twice is fine
+    });
+  });
+
+  describe('loading and disposal', () => {
+    it('missing file → MODEL_NOT_FOUND; not GGUF, directory or truncated → MODEL_LOAD_FAILED', async () => {
+      const opts = { threads: 2, gpu: false } as const;
+      await expectCode(createNativeEngine(join(repoRoot, 'no-such-model.gguf'), opts), 'MODEL_NOT_FOUND');
+      await expectCode(createNativeEngine(join(repoRoot, 'package.json'), opts), 'MODEL_LOAD_FAILED');
+      await expectCode(createNativeEngine(join(repoRoot, 'test'), opts), 'MODEL_LOAD_FAILED');
+      const truncated = join(tmpdir(), `bge-gguf-truncated-${process.pid}.gguf`);
+      writeFileSync(truncated, readFileSync(fixturePath(FIXTURE)).subarray(0, 4096));
+      await expectCode(createNativeEngine(truncated, opts), 'MODEL_LOAD_FAILED');
+      await expectCode(createNativeEngine('', opts), 'INVALID_INPUT');
+    });
+
+    it('bad engine options → INVALID_INPUT; an unavailable GPU → NATIVE_UNAVAILABLE', async () => {
+      const path = fixturePath(FIXTURE);
+      await expectCode(createNativeEngine(path, { threads: 0 }), 'INVALID_INPUT');
+      await expectCode(createNativeEngine(path, { batchTokens: -1 }), 'INVALID_INPUT');
+      await expectCode(createNativeEngine(path, { maxSequences: 257 }), 'INVALID_INPUT');
+      await expectCode(createNativeEngine(path, { gpu: 'tpu' as never }), 'INVALID_INPUT');
+      if (process.platform !== 'darwin') await expectCode(createNativeEngine(path, { gpu: 'metal' }), 'NATIVE_UNAVAILABLE');
+    });
+
+    it('a disposed engine throws DISPOSED everywhere; an encode in flight rejects with DISPOSED', async () => {
+      const engine = await createNativeEngine(fixturePath(FIXTURE), { threads: 2, gpu: false });
+      const ids = engine.tokenize('in flight', { addSpecial: true });
+      await engine.encodeBatch([ids], 'cls'); // the context exists
+      const inFlight = engine.encodeBatch([ids], 'cls');
+      await engine.dispose();
+      await expectCode(inFlight, 'DISPOSED');
+      await expectCode(() => engine.tokenize('x', { addSpecial: true }), 'DISPOSED');
+      await expectCode(() => engine.detokenize([CLS]), 'DISPOSED');
+      await expectCode(engine.encodeBatch([ids], 'cls'), 'DISPOSED');
+      await engine.dispose(); // twice is fine
+    });
+  });
+});
+
+describe.runIf(!built)('native engine (addon not built)', () => {
+  it.skip('build it with `npm run build:native` to run these tests', () => {});
+  it('reports NATIVE_UNAVAILABLE with a reason', async () => {
+    expect(isNativeAvailable()).toBe(false);
+    expect(nativeLoadError()).toMatch(/not built/);
+    expect(existsSync(join(repoRoot, 'build', 'Release', 'bge_gguf.node'))).toBe(false);
+  });
+});
