@@ -31,23 +31,29 @@ function bitIdentical(a: Float32Array[], b: Float32Array[]): boolean {
 const texts = mixedTexts();
 
 /**
- * How far a text's vector may move when it shares a decode with other sequences. Not 0: llama.cpp
- * sums softmax and matmul rows in SIMD lanes whose layout depends on the batch, and its CPU GELU
- * rounds each input to f16, which turns those last-bit differences into steps of ~5e-4 relative.
- * Measured on the 64-dim fixtures: 1.2e-4 (cls), 4.6e-5 (mean); both vectors stay within the
- * float64 reference's tolerance (test/bert-reference.test.ts).
+ * How far a text's vector may move when it shares a decode with other sequences.
+ * - batchInvariant (the issue's 1e-5): small decodes are padded so every text goes through the
+ *   same attention kernel; vectors must not depend on batch neighbours.
+ * - default (fast single queries): llama.cpp's CPU flash attention uses a different kernel below
+ *   64 tokens per decode, and its CPU GELU rounds inputs to f16, which turns the kernels' last-bit
+ *   differences into steps of ~5e-4 relative. Measured on the 64-dim fixtures: 1.2e-4 (cls),
+ *   4.6e-5 (mean); both stay within the float64 reference's tolerance (test/bert-reference.test.ts).
  */
-const BATCH_TOLERANCE = 3e-4;
+const TOLERANCE = { invariant: 1e-5, default: 3e-4 } as const;
 
 describe.each([
-  ['tiny-bert-f32.gguf', 'cls'],
-  ['tiny-bert-mean-f32.gguf', 'mean'],
-] as const)('%s (%s pooling)', (name: FixtureName, poolingMethod) => {
+  ['tiny-bert-f32.gguf', 'cls', 'invariant'],
+  ['tiny-bert-mean-f32.gguf', 'mean', 'invariant'],
+  ['tiny-bert-f32.gguf', 'cls', 'default'],
+  ['tiny-bert-mean-f32.gguf', 'mean', 'default'],
+] as const)('%s (%s pooling, %s batching)', (name: FixtureName, poolingMethod, mode) => {
+  const BATCH_TOLERANCE = TOLERANCE[mode];
+  const batchInvariant = mode === 'invariant';
   let model: FlagModel;
   let batched: Float32Array[];
 
   beforeAll(async () => {
-    model = await FlagModel.load(fixturePath(name), { poolingMethod, threads: 2 });
+    model = await FlagModel.load(fixturePath(name), { poolingMethod, threads: 2, batchInvariant });
     batched = await model.encode(texts);
   });
   afterAll(async () => {
@@ -63,7 +69,7 @@ describe.each([
     const alone: Float32Array[] = [];
     for (const text of texts) alone.push(await model.encode(text));
     const diff = worstDiff(alone, batched);
-    console.log(`${name}: max abs diff alone vs batched ${diff.toExponential(3)}`);
+    console.log(`${name} (${mode}): max abs diff alone vs batched ${diff.toExponential(3)}`);
     expect(diff).toBeLessThanOrEqual(BATCH_TOLERANCE);
   });
 
@@ -78,7 +84,7 @@ describe.each([
   });
 
   it('is bit-identical with 1 thread and with 2 threads', async () => {
-    const single = await FlagModel.load(fixturePath(name), { poolingMethod, threads: 1 });
+    const single = await FlagModel.load(fixturePath(name), { poolingMethod, threads: 1, batchInvariant });
     try {
       expect(bitIdentical(await single.encode(texts), batched)).toBe(true);
     } finally {

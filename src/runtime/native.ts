@@ -143,19 +143,36 @@ function positiveInt(value: number | undefined, name: string, fallback: number, 
   return value;
 }
 
-/** One llama context for one pooling mode; encode calls run one at a time. */
+/**
+ * One llama context for one pooling mode; encode calls run one at a time. The context starts at
+ * the micro-batch budget and is re-created larger (up to `maxCapacity`) when a longer single
+ * sequence arrives, so memory follows the longest input actually seen (an ICL query with its
+ * examples), not the model's training length.
+ */
 class PooledContext {
   private tail: Promise<unknown> = Promise.resolve();
+  private current: NativeContext;
 
-  constructor(readonly native: NativeContext) {}
+  constructor(
+    private readonly create: (capacity: number) => NativeContext,
+    private capacity: number,
+    private readonly maxCapacity: number,
+  ) {
+    this.current = create(capacity);
+  }
+
+  get native(): NativeContext {
+    return this.current;
+  }
 
   encode(sequences: Int32Array[], signal: AbortSignal | undefined): Promise<Float32Array> {
     const run = async (): Promise<Float32Array> => {
       if (signal?.aborted) throw new BgeGgufError('CANCELLED', 'encoding was cancelled by its AbortSignal');
-      const onAbort = () => this.native.cancel();
+      this.fit(sequences.reduce((sum, s) => sum + (s?.length ?? 0), 0));
+      const onAbort = () => this.current.cancel();
       signal?.addEventListener('abort', onAbort, { once: true });
       try {
-        return await this.native.encode(sequences);
+        return await this.current.encode(sequences);
       } finally {
         signal?.removeEventListener('abort', onAbort);
       }
@@ -163,6 +180,18 @@ class PooledContext {
     const result = this.tail.then(run, run);
     this.tail = result.catch(() => undefined);
     return result;
+  }
+
+  /** Grows the context (next power of two) when this decode needs more tokens than it holds. */
+  private fit(tokens: number): void {
+    if (tokens <= this.capacity || this.capacity >= this.maxCapacity) return; // the addon rejects what does not fit
+    let capacity = this.capacity;
+    while (capacity < tokens) capacity *= 2;
+    capacity = Math.min(capacity, this.maxCapacity);
+    const next = this.create(capacity);
+    this.current.dispose();
+    this.current = next;
+    this.capacity = capacity;
   }
 }
 
@@ -172,6 +201,13 @@ export interface NativeEngineOptions extends EngineOptions {
   /** llama.cpp flash attention; default: llama.cpp decides (on for CPU). */
   flashAttention?: boolean;
 }
+
+/**
+ * llama.cpp's CPU flash attention switches to its tiled kernel at this many query rows
+ * (GGML_FA_TILE_Q in this release). The two kernels round differently, so with batchInvariant
+ * every smaller decode is padded up to it and every text goes through the same kernel.
+ */
+export const FA_TILE_ROWS = 64;
 
 export async function createNativeEngine(path: string, options: NativeEngineOptions = {}): Promise<Engine> {
   if (typeof path !== 'string' || path.length === 0) throw new InvalidInputError('model path must be a non-empty string');
@@ -187,23 +223,24 @@ export async function createNativeEngine(path: string, options: NativeEngineOpti
     throw typedError(error, 'this model');
   }
   const info = toModelInfo(model.info(), path);
-  // A context holds the grouping budget, or one whole sequence up to the training length when longer.
-  const capacity = Math.max(batchTokens, Math.min(info.trainContextLength || batchTokens, MAX_SEQUENCE_TOKENS));
+  // Contexts start at the micro-batch budget and grow for one long sequence, up to the training length.
+  const maxCapacity = Math.max(batchTokens, Math.min(info.trainContextLength || batchTokens, MAX_SEQUENCE_TOKENS));
   const contexts = new Map<Pooling, PooledContext>();
   let disposed = false;
 
   const contextFor = (pooling: Pooling): PooledContext => {
     let context = contexts.get(pooling);
     if (!context) {
-      try {
-        const native = model.createContext({
+      const create = (capacity: number) =>
+        model.createContext({
           pooling,
           nBatch: capacity,
           nSeqMax: maxSequences,
           threads,
           ...(options.flashAttention === undefined ? {} : { flashAttention: options.flashAttention }),
         });
-        context = new PooledContext(native);
+      try {
+        context = new PooledContext(create, Math.min(batchTokens, maxCapacity), maxCapacity);
       } catch (error) {
         throw typedError(error, 'this model');
       }
@@ -252,9 +289,10 @@ export async function createNativeEngine(path: string, options: NativeEngineOpti
       if (sequences.length > maxSequences) {
         throw new InvalidInputError(`${sequences.length} sequences exceed the limit of ${maxSequences} per batch`);
       }
+      const padded = options.batchInvariant ? padToTiledKernel(sequences, info, maxSequences) : sequences;
       let flat: Float32Array;
       try {
-        flat = await contextFor(pooling).encode(sequences, signal);
+        flat = await contextFor(pooling).encode(padded, signal);
       } catch (error) {
         throw typedError(error, 'this model');
       }
@@ -270,4 +308,16 @@ export async function createNativeEngine(path: string, options: NativeEngineOpti
       model.dispose();
     },
   };
+}
+
+/**
+ * With batchInvariant: a decode of fewer than FA_TILE_ROWS tokens gets one throwaway sequence
+ * that fills it up, so it runs the same attention kernel as a large batch; its vector is dropped
+ * (encodeBatch returns one vector per caller sequence).
+ */
+function padToTiledKernel(sequences: Int32Array[], info: ModelInfo, maxSequences: number): Int32Array[] {
+  const tokens = sequences.reduce((sum, s) => sum + (s instanceof Int32Array ? s.length : 0), 0);
+  if (tokens >= FA_TILE_ROWS || sequences.length >= maxSequences) return sequences;
+  const filler = new Int32Array(FA_TILE_ROWS - tokens).fill(info.bosId ?? 0);
+  return [...sequences, filler];
 }

@@ -34,6 +34,13 @@ export interface EngineOptions {
   batchTokens?: number;
   /** Largest number of sequences in one decode. */
   maxSequences?: number;
+  /**
+   * Make every text's vector independent of what it is batched with, bit for bit (default false).
+   * llama.cpp's CPU attention takes a different kernel below 64 tokens per decode, which moves
+   * vectors by up to ~1e-4; this pads small decodes so all take the same kernel, at the cost of
+   * slower single short queries.
+   */
+  batchInvariant?: boolean;
 }
 
 export interface TokenizeOptions {
