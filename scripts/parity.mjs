@@ -15,6 +15,7 @@ import { ensureCheckpoint, sha256File } from './fetch-checkpoint.mjs';
 import { ensureVenv } from './parity/python-env.mjs';
 import { buildTextSet } from './parity/texts.mjs';
 import { knownWpmDifferences } from './parity/wpm-known-differences.mjs';
+import { cosineSimilarity as cosine } from '../dist/vectors/similarity.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = new Set(process.argv.slice(2));
@@ -51,17 +52,6 @@ function runReference(python, checkpoint, request, workDir) {
   return JSON.parse(readFileSync(responsePath, 'utf8'));
 }
 
-function cosine(a, b) {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i] * b[i];
-    na += a[i] * a[i];
-    nb += b[i] * b[i];
-  }
-  return dot / Math.sqrt(na * nb);
-}
 
 /** 1-based rank of each query's own positive among the candidates (ties count against it). */
 function positiveRanks(set, vectorOf) {

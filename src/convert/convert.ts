@@ -15,6 +15,7 @@ import {
   readModelCard,
   readPooling,
   safetensorsFiles,
+  type BertHparams,
   type CheckpointPooling,
 } from './checkpoint.js';
 import { readSafetensorsHeader, readTensorAsF32, type SafetensorsTensor } from './safetensors.js';
@@ -33,15 +34,9 @@ export interface ConvertOptions {
   pooling?: CheckpointPooling;
 }
 
-export interface ConvertSummary {
+export interface ConvertSummary extends Pick<BertHparams, 'architecture' | 'layers' | 'hidden' | 'heads' | 'ffn' | 'contextLength'> {
   outPath: string;
   type: OutType;
-  architecture: string;
-  layers: number;
-  hidden: number;
-  heads: number;
-  ffn: number;
-  contextLength: number;
   vocabSize: number;
   pooling: CheckpointPooling | null;
   tokenizerSource: 'tokenizer.json' | 'vocab.txt';

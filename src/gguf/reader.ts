@@ -109,14 +109,17 @@ async function readValue(c: ByteCursor, path: string, key: string): Promise<Gguf
   return { type: GgufValueType.ARRAY, itemType, value };
 }
 
-/** Reads the header, metadata and tensor infos of a GGUF file. */
-export async function readGguf(path: string): Promise<GgufFile> {
-  let fh: FileHandle;
+async function openGguf(path: string): Promise<FileHandle> {
   try {
-    fh = await open(path, 'r');
+    return await open(path, 'r');
   } catch (cause) {
     throw new ModelNotFoundError(`cannot open GGUF file ${path}: ${(cause as Error).message}`, { cause });
   }
+}
+
+/** Reads the header, metadata and tensor infos of a GGUF file. */
+export async function readGguf(path: string): Promise<GgufFile> {
+  const fh = await openGguf(path);
   try {
     const size = (await fh.stat()).size;
     const c = new ByteCursor(fh, path, size);
@@ -170,12 +173,7 @@ export async function readTensorF32(path: string, info: GgufTensorInfo): Promise
       `tensor ${info.name} is ${GgmlType[info.type] ?? `type ${info.type}`}; only F32, F16, BF16 and Q8_0 can be read as float32`,
     );
   }
-  let fh: FileHandle;
-  try {
-    fh = await open(path, 'r');
-  } catch (cause) {
-    throw new ModelNotFoundError(`cannot open GGUF file ${path}: ${(cause as Error).message}`, { cause });
-  }
+  const fh = await openGguf(path);
   try {
     const bytes = Buffer.alloc(info.byteLength);
     const { bytesRead } = await fh.read(bytes, 0, info.byteLength, info.offset);

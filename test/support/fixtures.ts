@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 // @ts-ignore plain .mjs script without type declarations
 import { llamaSourceDir } from '../../scripts/llama-source.mjs';
 import { GgmlType } from '../../src/gguf/types.js';
+import { parseCsv } from '../../src/prompt/taskExamples.js';
 import {
   syntheticBertWeights,
   writeSyntheticBert,
@@ -81,28 +82,7 @@ export function fixtureWeights(name: FixtureName): Promise<SyntheticBertResult> 
   return cached;
 }
 
-/** Minimal RFC 4180 CSV parser (quoted fields, doubled quotes, newlines inside quotes). */
-export function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') { field += '"'; i++; }
-      else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') { row.push(field); field = ''; }
-    else if (c === '\n' || c === '\r') {
-      if (c === '\r' && text[i + 1] === '\n') i++;
-      row.push(field); rows.push(row); row = []; field = '';
-    } else field += c;
-  }
-  if (field !== '' || row.length) { row.push(field); rows.push(row); }
-  return rows;
-}
+export { parseCsv } from '../../src/prompt/taskExamples.js';
 
 /** Texts from the shared FlagEmbedding few-shot CSVs: every field of three words or more, header skipped. */
 export function sharedTexts(): string[] {

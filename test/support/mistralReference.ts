@@ -110,14 +110,4 @@ export function mistralEmbedding(w: MistralWeights, tokenIds: ArrayLike<number>,
   return last.map((v) => v / norm);
 }
 
-export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i] * b[i];
-    na += a[i] * a[i];
-    nb += b[i] * b[i];
-  }
-  return dot / Math.sqrt(na * nb);
-}
+export { cosineSimilarity as cosine } from '../../src/vectors/similarity.js';
