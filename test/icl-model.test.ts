@@ -12,25 +12,10 @@ import { readGguf } from '../src/gguf/reader.js';
 import { GgmlType } from '../src/gguf/types.js';
 import { permuteRopeRows, type MistralWeights } from '../src/synthetic/mistral.js';
 import { fixturePath } from './support/fixtures.js';
+import { EXAMPLES, TASK } from './support/iclTutorial.js';
 import { spmVocabPath, writeMistralFixture } from './support/mistralFixture.js';
 import { cosine, mistralEmbedding } from './support/mistralReference.js';
 
-// FlagEmbedding's BGE-EN-ICL tutorial example (Tutorials/1_Embedding/1.2.5_BGE_EN_ICL.ipynb).
-const TASK = 'Given a web search query, retrieve relevant passages that answer the query.';
-const EXAMPLES = [
-  {
-    instruct: TASK,
-    query: 'what is a virtual interface',
-    response:
-      'A virtual interface is a software-defined abstraction that mimics the behavior and characteristics of a physical network interface. It allows multiple logical network connections to share the same physical network interface, enabling efficient utilization of network resources. Virtual interfaces are commonly used in virtualization technologies such as virtual machines and containers to provide network connectivity without requiring dedicated hardware. They facilitate flexible network configurations and help in isolating network traffic for security and management purposes.',
-  },
-  {
-    instruct: TASK,
-    query: 'causes of back pain in female for a week',
-    response:
-      'Back pain in females lasting a week can stem from various factors. Common causes include muscle strain due to lifting heavy objects or improper posture, spinal issues like herniated discs or osteoporosis, menstrual cramps causing referred pain, urinary tract infections, or pelvic inflammatory disease. Pregnancy-related changes can also contribute. Stress and lack of physical activity may exacerbate symptoms. Proper diagnosis by a healthcare professional is crucial for effective treatment and management.',
-  },
-];
 const QUERIES = ['how much protein should a female eat', 'summit define'];
 const DOCUMENTS = [
   "As a general guideline, the CDC's average requirement of protein for women ages 19 to 70 is 46 grams per day. But, as you can see from this chart, you'll need to increase that if you're expecting or training for a marathon. Check out the chart below to see how much protein you should be eating each day.",

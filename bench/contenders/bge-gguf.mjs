@@ -1,0 +1,25 @@
+// Contender (a): bge-gguf's FlagModel on the native engine with its default batching.
+import { readFileSync } from 'node:fs';
+import { readJob, report, sample, timed } from '../child.mjs';
+
+const job = readJob();
+const texts = JSON.parse(readFileSync(job.textsPath, 'utf8'));
+const { FlagModel } = await import('../../dist/index.js');
+
+const load = await timed(() => FlagModel.load(job.modelPath, { threads: job.threads, poolingMethod: 'cls', engine: job.engine ?? 'native' }));
+const model = load.value;
+const encode = (list) => (job.workload === 'queries' ? model.encodeQueries(list) : model.encodeCorpus(list));
+
+await encode(texts.slice(0, job.warmup));
+const run = await timed(() => encode(texts));
+
+const latencyMs = [];
+for (const text of job.latencyTexts ?? []) {
+  latencyMs.push((await timed(() => model.encodeQueries([text]))).ms);
+}
+
+report({
+  engine: model.engineKind,
+  loadMs: load.ms, encodeMs: run.ms, count: run.value.length, dim: run.value[0].length, latencyMs, sample: sample(run.value),
+});
+await model.dispose();
