@@ -44,7 +44,6 @@ export async function createNodeLlamaCppEngine(path: string, options: EngineOpti
   const check = () => {
     if (disposed) throw new DisposedError('this model');
   };
-  const special = (addSpecial: boolean) => addSpecial;
 
   return {
     kind: 'node-llama-cpp',
@@ -54,7 +53,7 @@ export async function createNodeLlamaCppEngine(path: string, options: EngineOpti
       check();
       if (typeof text !== 'string') throw new InvalidInputError(`tokenize: expected a string, got ${typeof text}`);
       const content = model.tokenize(text, opts.parseSpecial ?? false) as number[];
-      if (!special(opts.addSpecial)) return Int32Array.from(content);
+      if (!opts.addSpecial) return Int32Array.from(content);
       const prefix = info.addBos && info.bosId !== null ? [info.bosId] : [];
       const sep = model.tokens.sep;
       const suffixId = arch === 'bert' ? sep : info.addEos ? info.eosId : null;

@@ -141,15 +141,7 @@ export function referenceEmbeddings(w: BertWeights, ids: ArrayLike<number>): { c
   return { cls: l2Normalize(pool(h, 'cls')), mean: l2Normalize(pool(h, 'mean')) };
 }
 
-export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let ab = 0, aa = 0, bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    ab += a[i] * b[i];
-    aa += a[i] * a[i];
-    bb += b[i] * b[i];
-  }
-  return ab / Math.sqrt(aa * bb);
-}
+export { cosineSimilarity as cosine } from '../../src/vectors/similarity.js';
 
 export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   if (a.length !== b.length) return Infinity;
