@@ -47,3 +47,26 @@ describe('node-llama-cpp fallback engine', () => {
     }
   });
 });
+
+describe('when the native addon cannot load', () => {
+  it("'auto' falls back to node-llama-cpp with one warning; 'native' is a NATIVE_UNAVAILABLE error", async () => {
+    const { loadEngine } = await import('../src/runtime/load.js');
+    process.env.BGE_GGUF_NATIVE_ADDON = '/nonexistent/bge_gguf.node';
+    const warn = console.warn;
+    const warnings: string[] = [];
+    console.warn = (message: string) => void warnings.push(message);
+    try {
+      const error = await loadEngine(fixturePath('tiny-bert-f32.gguf'), { engine: 'native' }).catch((e: unknown) => e);
+      expect((error as BgeGgufError).code).toBe('NATIVE_UNAVAILABLE');
+      expect((error as Error).message).toMatch(/not built|build:native/);
+      const engine = await loadEngine(fixturePath('tiny-bert-f32.gguf'), { threads: 2 });
+      expect(engine.kind).toBe('node-llama-cpp');
+      await engine.dispose();
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toMatch(/native addon unavailable.*node-llama-cpp/);
+    } finally {
+      console.warn = warn;
+      delete process.env.BGE_GGUF_NATIVE_ADDON;
+    }
+  });
+});

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BgeGgufError } from '../src/errors.js';
 import { createNativeEngine, isNativeAvailable, nativeLoadError } from '../src/runtime/native.js';
-import { isAddonBuilt, loadCpuAddon, type NativeModel } from '../src/runtime/nativeBinding.js';
+import { loadCpuAddon, type NativeModel } from '../src/runtime/nativeBinding.js';
 import type { Engine } from '../src/runtime/types.js';
 import { cosine, referenceEmbeddings } from './support/bertReference.js';
 import { bgeVocabPath, fixturePath, fixtureWeights, FIXTURES, repoRoot } from './support/fixtures.js';
@@ -56,11 +56,10 @@ async function expectNativeCode(action: Promise<unknown> | (() => unknown), code
   expect((error as { code?: string }).code).toBe(code);
 }
 
-const built = isAddonBuilt('cpu') || isAddonBuilt('source') || !!process.env.BGE_GGUF_NATIVE_ADDON;
-
-describe.skipIf(!built)('native engine (addon built)', () => {
+// npm install builds the addon; a missing one must fail here, not skip the suite.
+describe('native engine', () => {
   it('the built addon loads', () => {
-    expect(isNativeAvailable(), nativeLoadError() ?? '').toBe(true);
+    expect(isNativeAvailable(), `${nativeLoadError() ?? ''} — run \`npm run build:native\``).toBe(true);
   });
 
   describe('tokenizer (vocab-only bge GGUF)', () => {
@@ -288,14 +287,5 @@ describe.skipIf(!built)('native engine (addon built)', () => {
       await expectCode(engine.encodeBatch([ids], 'cls'), 'DISPOSED');
       await engine.dispose(); // twice is fine
     });
-  });
-});
-
-describe.runIf(!built)('native engine (addon not built)', () => {
-  it.skip('build it with `npm run build:native` to run these tests', () => {});
-  it('reports NATIVE_UNAVAILABLE with a reason', async () => {
-    expect(isNativeAvailable()).toBe(false);
-    expect(nativeLoadError()).toMatch(/not built/);
-    expect(existsSync(join(repoRoot, 'build', 'Release', 'bge_gguf.node'))).toBe(false);
   });
 });
