@@ -7,23 +7,26 @@ import { performance } from 'node:perf_hooks';
 
 const MARK = 'BENCH_RESULT ';
 
-export function runWorker(script, jobPath, { timeoutMs = 30 * 60_000, env = process.env } = {}) {
+/** Runs a command to completion, collecting its output; killed after timeoutMs. */
+export function runProcess(cmd, args, { cwd, env = process.env, timeoutMs = 30 * 60_000 } = {}) {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [script, jobPath], { stdio: ['ignore', 'pipe', 'pipe'], env });
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: cwd ?? undefined, env });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => { stdout += d; });
     child.stderr.on('data', (d) => { stderr += d; });
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      const line = stdout.split('\n').find((l) => l.startsWith(MARK));
-      if (code === 0 && line) return resolvePromise(JSON.parse(line.slice(MARK.length)));
-      const tail = (stderr || stdout).trim().split('\n').slice(-15).join('\n');
-      reject(new Error(`${script} failed (code ${code}${signal ? `, ${signal}` : ''}):\n${tail}`));
-    });
+    child.on('close', (code, signal) => { clearTimeout(timer); resolvePromise({ code, signal, stdout, stderr }); });
   });
+}
+
+export async function runWorker(script, jobPath, { timeoutMs = 30 * 60_000, env = process.env } = {}) {
+  const { code, signal, stdout, stderr } = await runProcess(process.execPath, [script, jobPath], { env, timeoutMs });
+  const line = stdout.split('\n').find((l) => l.startsWith(MARK));
+  if (code === 0 && line) return JSON.parse(line.slice(MARK.length));
+  const tail = (stderr || stdout).trim().split('\n').slice(-15).join('\n');
+  throw new Error(`${script} failed (code ${code}${signal ? `, ${signal}` : ''}):\n${tail}`);
 }
 
 export function readJob() {

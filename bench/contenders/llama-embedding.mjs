@@ -4,24 +4,11 @@
 // (decodes + pooling + normalization; no model load, no tokenization, no output printing —
 // `--embd-output-format none` prints nothing). Its "prompt eval time" counter is not used:
 // it reads 0 when all prompts fit in one decode.
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { runProcess } from '../child.mjs';
 
 const SEPARATOR = '<|bench-separator|>';
 const SEGFAULT_EXIT = 128 + 11;
-
-function runProcess(cmd, args, cwd, timeoutMs) {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: cwd ?? undefined });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => { clearTimeout(timer); resolvePromise({ code, stdout, stderr }); });
-  });
-}
 
 /** Milliseconds of a `--log-timestamps` prefix (minutes.seconds.millis.micros). */
 function stampMs(line) {
@@ -76,7 +63,7 @@ export async function runLlamaEmbedding({ build, modelPath, texts, threads, batc
     // a context smaller than the default 256 parallel sequences trips an assert in llama.cpp
     ...(batchTokens < 256 ? ['-np', String(batchTokens)] : []),
     ...(noRepack ? ['--no-repack'] : []),
-  ], build.cwd, timeoutMs);
+  ], { cwd: build.cwd, timeoutMs });
   const key = `${build.binary}\n${modelPath}`;
   let noRepack = needsNoRepack.has(key);
   let result = await attempt(noRepack);

@@ -2,6 +2,7 @@ import { BgeGgufError } from '../errors.js';
 import { readGguf } from '../gguf/reader.js';
 import { lookupModel, type RegistryEntry } from '../models/registry.js';
 import { resolveModelFile } from '../models/resolve.js';
+import { poolingFromGguf } from '../runtime/types.js';
 import { FlagModel, type FlagModelOptions } from './FlagModel.js';
 
 export interface AutoModelOptions extends FlagModelOptions {
@@ -52,7 +53,7 @@ async function loadByGgufPooling(file: string, nameOrPath: string, options: Auto
   const path = await resolveModelFile(file);
   const metadata = (await readGguf(path)).metadata;
   const arch = String(metadata.get('general.architecture')?.value ?? '');
-  const declared = POOLING_TYPES[Number(metadata.get(`${arch}.pooling_type`)?.value)];
+  const declared = poolingFromGguf(metadata.get(`${arch}.pooling_type`)?.value);
   const say = options.onFallback ?? ((m: string) => console.warn(`bge-gguf: ${m}`));
   if (declared === 'last') {
     say(`${nameOrPath} is not in the model registry; its GGUF declares last-token pooling, so it loads as FlagICLModel without examples`);
@@ -63,5 +64,3 @@ async function loadByGgufPooling(file: string, nameOrPath: string, options: Auto
   say(`${nameOrPath} is not in the model registry; using ${declared ? "the GGUF's pooling_type" : 'cls pooling (the GGUF declares none)'} (${poolingMethod}) and no query instruction`);
   return FlagModel.load(path, { ...options, poolingMethod });
 }
-
-const POOLING_TYPES: Record<number, 'mean' | 'cls' | 'last'> = { 1: 'mean', 2: 'cls', 3: 'last' };

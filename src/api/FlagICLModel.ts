@@ -15,7 +15,7 @@ import {
 import { formatFields } from '../prompt/instruction.js';
 import type { Engine } from '../runtime/types.js';
 import { BaseEmbedder, openEngine } from './BaseEmbedder.js';
-import { positiveInt, textList, type BaseEmbedderOptions, type EncodeCallOptions } from './options.js';
+import { positiveInt, textList, type BaseEmbedderOptions, type EncodeCallOptions, type Encoded, asEncoded } from './options.js';
 
 export type { IclExample } from '../prompt/icl.js';
 
@@ -30,8 +30,6 @@ export interface FlagICLModelOptions extends BaseEmbedderOptions {
   passageInstructionForRetrieval?: string | null;
   passageInstructionFormat?: string;
 }
-
-type Encoded<T> = T extends string ? Float32Array : Float32Array[];
 
 /**
  * FlagEmbedding's FlagICLModel (ICLLLMEmbedder) for bge-en-icl on a GGUF: a causal decoder whose
@@ -107,7 +105,7 @@ export class FlagICLModel extends BaseEmbedder {
   async encodeQueries<T extends string | string[]>(queries: T, options: EncodeCallOptions = {}): Promise<Encoded<T>> {
     const sequences = this.tokenizeQueries(textList(queries, 'encodeQueries'), options.maxLength);
     const vectors = await this.embedTokens(sequences, 'last', options.batchSize, options.signal);
-    return (Array.isArray(queries) ? vectors : vectors[0]) as Encoded<T>;
+    return asEncoded(queries, vectors);
   }
 
   /** Passages: no examples, no suffix; passageMaxLength. */
@@ -156,7 +154,7 @@ export class FlagICLModel extends BaseEmbedder {
       assemblePassage(this.tokenizer, instruction === null ? text : formatFields(unescapeNewlines(format), instruction, text), maxLength),
     );
     const vectors = await this.embedTokens(sequences, 'last', options.batchSize, options.signal);
-    return (Array.isArray(input) ? vectors : vectors[0]) as Encoded<T>;
+    return asEncoded(input, vectors);
   }
 }
 

@@ -5,7 +5,7 @@ import { applyInstruction } from '../prompt/instruction.js';
 import { tokenizeMany } from '../tokens/tokenizeMany.js';
 import { checkMaxLength, tokenizeTruncated } from '../tokens/truncate.js';
 import { BaseEmbedder, openEngine } from './BaseEmbedder.js';
-import { oneOf, textList, type BaseEmbedderOptions, type EncodeCallOptions } from './options.js';
+import { oneOf, textList, type BaseEmbedderOptions, type EncodeCallOptions, type Encoded, asEncoded } from './options.js';
 
 export interface FlagModelOptions extends BaseEmbedderOptions {
   /** 'cls' (BGE's default: last hidden state of [CLS]) or 'mean' (over real tokens). */
@@ -14,8 +14,6 @@ export interface FlagModelOptions extends BaseEmbedderOptions {
   passageInstructionForRetrieval?: string | null;
   passageInstructionFormat?: string;
 }
-
-type Encoded<T> = T extends string ? Float32Array : Float32Array[];
 
 /** FlagEmbedding's FlagModel: encoder (BERT) embedders such as bge-*-v1.5, on a GGUF. */
 export class FlagModel extends BaseEmbedder {
@@ -88,7 +86,7 @@ export class FlagModel extends BaseEmbedder {
     const format = options.instructionFormat ?? '{}{}';
     const sequences = await tokenizeMany(texts, (text) => tokenizeTruncated(this.engine, applyInstruction(text, options.instruction, format), maxLength));
     const vectors = await this.embedTokens(sequences, this.poolingMethod, options.batchSize, options.signal);
-    return (Array.isArray(input) ? vectors : vectors[0]) as Encoded<T>;
+    return asEncoded(input, vectors);
   }
 }
 

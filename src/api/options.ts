@@ -52,3 +52,10 @@ export function textList(input: unknown, where: string): string[] {
   });
   return list as string[];
 }
+
+/** What encode* returns: one vector for one string, a list for a list. */
+export type Encoded<T> = T extends string ? Float32Array : Float32Array[];
+
+export function asEncoded<T extends string | string[]>(input: T, vectors: Float32Array[]): Encoded<T> {
+  return (Array.isArray(input) ? vectors : vectors[0]) as Encoded<T>;
+}

@@ -15,7 +15,7 @@ import {
   type NativeModel,
   type NativeModelInfo,
 } from './nativeBinding.js';
-import type { Engine, EngineOptions, GpuOption, ModelInfo, Pooling, TokenizeOptions } from './types.js';
+import { poolingFromGguf, type Engine, type EngineOptions, type GpuOption, type ModelInfo, type Pooling, type TokenizeOptions } from './types.js';
 
 /**
  * Micro-batch token budget of one decode when the caller gives none. Measured on a bge-small
@@ -29,8 +29,6 @@ export const DEFAULT_BATCH_TOKENS = 512;
 export const MAX_SEQUENCES = 256;
 /** Longest single sequence a context is sized for when the model was trained on longer ones. */
 export const MAX_SEQUENCE_TOKENS = 8192;
-
-const POOLING_FROM_GGUF: Record<number, Pooling> = { 1: 'mean', 2: 'cls', 3: 'last' };
 
 let lastLoadError: string | null = null;
 
@@ -126,7 +124,7 @@ function toModelInfo(raw: NativeModelInfo, path: string): ModelInfo {
     arch: raw.arch,
     embeddingDim: raw.nEmbd,
     trainContextLength: raw.nCtxTrain,
-    ggufPooling: POOLING_FROM_GGUF[raw.poolingType] ?? null,
+    ggufPooling: poolingFromGguf(raw.poolingType),
     causal: raw.causal,
     bosId: raw.bos >= 0 ? raw.bos : null,
     eosId: eos >= 0 ? eos : null,

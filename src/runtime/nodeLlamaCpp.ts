@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { BgeGgufError, DisposedError, InvalidInputError } from '../errors.js';
-import type { Engine, EngineOptions, ModelInfo, Pooling, TokenizeOptions } from './types.js';
+import { poolingFromGguf, type Engine, type EngineOptions, type ModelInfo, type Pooling, type TokenizeOptions } from './types.js';
 
 /**
  * Fallback engine on node-llama-cpp's public API: one sequence per decode, pooling fixed
@@ -20,7 +20,7 @@ export async function createNodeLlamaCppEngine(path: string, options: EngineOpti
   const meta = model.fileInfo.metadata as unknown as Record<string, Record<string, unknown>> & { general: { architecture: string; name?: string } };
   const arch = String(meta.general.architecture);
   const archMeta = (meta[arch] ?? {}) as Record<string, unknown>;
-  const ggufPooling = ({ 1: 'mean', 2: 'cls', 3: 'last' } as Record<number, Pooling>)[Number(archMeta.pooling_type)] ?? null;
+  const ggufPooling = poolingFromGguf(archMeta.pooling_type);
   const trainContextLength = model.trainContextSize;
   const info: ModelInfo = {
     arch,

@@ -3,6 +3,11 @@
  * `native` (our addon, multi-sequence batches) and `node-llama-cpp` (fallback).
  */
 export type Pooling = 'cls' | 'mean' | 'last';
+
+/** GGUF `{arch}.pooling_type` (llama.cpp's enum llama_pooling_type) → our name; null for none/other. */
+export function poolingFromGguf(value: unknown): Pooling | null {
+  return ({ 1: 'mean', 2: 'cls', 3: 'last' } as Record<number, Pooling>)[Number(value)] ?? null;
+}
 export type GpuOption = 'auto' | false | 'cuda' | 'metal' | 'vulkan';
 
 export interface ModelInfo {
