@@ -130,6 +130,8 @@ void ContextState::Release() {
     llama_free(ctx);
     ctx = nullptr;
   }
+  FreeCpuThreadpool(threadpool);
+  threadpool = nullptr;
   model.reset();
 }
 
@@ -152,7 +154,10 @@ Napi::Value NewContextObject(Napi::Env env, const std::shared_ptr<ModelState>& m
   const int32_t hardwareThreads = static_cast<int32_t>(std::max(1u, std::thread::hardware_concurrency()));
   const int32_t nBatch = OptionalInt(options, "nBatch", 512, 1, 1 << 20);
   const int32_t nCtx = OptionalInt(options, "nCtx", nBatch, nBatch, 1 << 20);
-  const int32_t nSeqMax = OptionalInt(options, "nSeqMax", std::min(nBatch, kMaxSequences), 1, kMaxSequences);
+  // Every sequence holds at least one token, and llama.cpp asserts (aborting the process) when
+  // n_seq_max exceeds n_batch.
+  const int32_t nSeqLimit = std::min(nBatch, kMaxSequences);
+  const int32_t nSeqMax = OptionalInt(options, "nSeqMax", nSeqLimit, 1, nSeqLimit);
   const int32_t threads = OptionalInt(options, "threads", hardwareThreads, 1, 1024);
 
   auto state = std::make_shared<ContextState>();
@@ -194,6 +199,8 @@ Napi::Value NewContextObject(Napi::Env env, const std::shared_ptr<ModelState>& m
   if (state->ctx == nullptr) {
     throw CodedError(env, kLoadFailed, "llama.cpp could not create a context" + (log.empty() ? "" : ": " + log));
   }
+  state->threadpool = NewCpuThreadpool(threads);
+  if (state->threadpool != nullptr) llama_attach_threadpool(state->ctx, state->threadpool, state->threadpool);
 
   auto& contexts = model->contexts;
   contexts.erase(std::remove_if(contexts.begin(), contexts.end(), [](const auto& weak) { return weak.expired(); }),

@@ -9,11 +9,13 @@
 
 #include "llama.h"
 #include "model.h"
+#include "threadpool.h"
 
 namespace bge {
 
 struct ContextState {
   llama_context* ctx = nullptr;
+  ggml_threadpool_t threadpool = nullptr;  // freed after ctx, which uses it
   std::shared_ptr<ModelState> model;
   std::string pooling;
   int32_t nEmbd = 0;

@@ -231,6 +231,8 @@ describe('native engine', () => {
     it('bad context options give INVALID_INPUT', async () => {
       await expectNativeCode(() => model.createContext({ pooling: 'max' as never }), 'INVALID_INPUT');
       await expectNativeCode(() => model.createContext({ pooling: 'cls', nSeqMax: 257 }), 'INVALID_INPUT');
+      // more sequences than tokens per decode would trip a llama.cpp assert (process abort)
+      await expectNativeCode(() => model.createContext({ pooling: 'cls', nBatch: 16, nSeqMax: 32 }), 'INVALID_INPUT');
       await expectNativeCode(() => model.createContext({ pooling: 'cls', nBatch: 0 }), 'INVALID_INPUT');
       await expectNativeCode(() => model.createContext({ pooling: 'cls', threads: 1.5 }), 'INVALID_INPUT');
     });
