@@ -23,6 +23,9 @@ ggml_threadpool_t NewCpuThreadpool(int nThreads) {
   auto create = reinterpret_cast<NewFn>(CpuProc("ggml_threadpool_new"));
   if (create == nullptr) return nullptr;
   ggml_threadpool_params params = ggml_threadpool_params_default(nThreads);
+  // No polling between decodes: the default (50) spins a core for ~0.1 s after every encode, which
+  // a desktop app or an idle service pays for; measured cost of sleeping instead: ~0.1 ms per encode.
+  params.poll = 0;
   return create(&params);
 }
 

@@ -9,6 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BgeGgufError } from '../src/errors.js';
 import { createNativeEngine, isNativeAvailable, nativeLoadError } from '../src/runtime/native.js';
 import { loadCpuAddon, type NativeModel } from '../src/runtime/nativeBinding.js';
+import { cpuVariantFor } from '../src/runtime/cpuLibrary.js';
+import { readGguf } from '../src/gguf/reader.js';
 import type { Engine } from '../src/runtime/types.js';
 import { cosine, referenceEmbeddings } from './support/bertReference.js';
 import { bgeVocabPath, fixturePath, fixtureWeights, FIXTURES, repoRoot } from './support/fixtures.js';
@@ -266,6 +268,13 @@ describe('native engine', () => {
       writeFileSync(truncated, readFileSync(fixturePath(FIXTURE)).subarray(0, 4096));
       await expectCode(createNativeEngine(truncated, opts), 'MODEL_LOAD_FAILED');
       await expectCode(createNativeEngine('', opts), 'INVALID_INPUT');
+    });
+
+    it('F32 models go to the from-source CPU build, F16 and Q8_0 ones to the prebuilt libraries', async () => {
+      const variant = async (name: keyof typeof FIXTURES) => cpuVariantFor((await readGguf(fixturePath(name))).tensors);
+      expect(await variant('tiny-bert-f32.gguf')).toBe('source');
+      expect(await variant('tiny-bert-f16.gguf')).toBe('cpu');
+      expect(await variant('tiny-bert-q8_0.gguf')).toBe('cpu');
     });
 
     it('bad engine options → INVALID_INPUT; an unavailable GPU → NATIVE_UNAVAILABLE', async () => {

@@ -15,6 +15,7 @@ import {
   type NativeModel,
   type NativeModelInfo,
 } from './nativeBinding.js';
+import { preferredCpuVariant } from './cpuLibrary.js';
 import { poolingFromGguf, type Engine, type EngineOptions, type GpuOption, type ModelInfo, type Pooling, type TokenizeOptions } from './types.js';
 
 /**
@@ -54,10 +55,10 @@ function unavailable(message: string): BgeGgufError {
 }
 
 /** Picks the addon for the gpu option; returns it with the llama.cpp gpuLayers to load with. */
-function chooseAddon(gpu: GpuOption): { loaded: LoadedAddon; gpuLayers: number } {
+function chooseAddon(gpu: GpuOption, cpuVariant: 'cpu' | 'source'): { loaded: LoadedAddon; gpuLayers: number } {
   const cpu = () => {
     try {
-      return { loaded: loadCpuAddon(), gpuLayers: 0 };
+      return { loaded: loadCpuAddon(cpuVariant), gpuLayers: 0 };
     } catch (error) {
       throw unavailable((error as Error).message);
     }
@@ -212,7 +213,7 @@ export async function createNativeEngine(path: string, options: NativeEngineOpti
   const threads = positiveInt(options.threads, 'threads', availableParallelism(), 1024);
   const batchTokens = positiveInt(options.batchTokens, 'batchTokens', DEFAULT_BATCH_TOKENS, 1 << 20);
   const maxSequences = positiveInt(options.maxSequences, 'maxSequences', MAX_SEQUENCES, MAX_SEQUENCES);
-  const { loaded, gpuLayers } = chooseAddon(options.gpu ?? 'auto');
+  const { loaded, gpuLayers } = chooseAddon(options.gpu ?? 'auto', await preferredCpuVariant(path));
 
   let model: NativeModel;
   try {

@@ -174,13 +174,20 @@ export function isAddonBuilt(variant: NativeVariant): boolean {
 }
 
 /**
- * The CPU addon: BGE_GGUF_NATIVE_ADDON if set (e.g. 'source' for the from-source build the
- * benchmark compares), else the one linked to node-llama-cpp's prebuilt libraries, which is what
- * every install builds and what CI tests.
+ * The CPU addon: BGE_GGUF_NATIVE_ADDON if set, else `preferred` ('source': the from-source build,
+ * when it loads; see cpuLibrary.ts), else the one linked to node-llama-cpp's prebuilt libraries,
+ * which is what every install builds and what CI tests.
  */
-export function loadCpuAddon(): LoadedAddon {
+export function loadCpuAddon(preferred: 'cpu' | 'source' = 'cpu'): LoadedAddon {
   const forced = forcedAddon();
   if (forced) return loadAddon(forced.variant, forced.file);
+  if (preferred === 'source') {
+    try {
+      return loadAddon('source');
+    } catch {
+      // not loadable here: the prebuilt one runs every model
+    }
+  }
   return loadAddon('cpu');
 }
 
