@@ -16,7 +16,8 @@ const HELP = `Usage: npm run bench -- [flags]
                           sizes below a workload's longest text are skipped)
   --addons prebuilt,source  bge-gguf native addon variants (default: every one built)
   --threads N             threads for every contender (default 2)
-  --out FILE              JSON result path (default bench/results/bench-<date>.json)`;
+  --out FILE              JSON result path (default bench/results/bench-<date>.json)
+  --report FILE           print the tables of a saved JSON result again; measures nothing`;
 
 function list(value, allowed, what) {
   const items = value.split(',').map((s) => s.trim()).filter(Boolean);
@@ -48,6 +49,7 @@ export function readArgs(argv) {
       addons: { type: 'string' },
       threads: { type: 'string' },
       out: { type: 'string' },
+      report: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -73,5 +75,6 @@ export function readArgs(argv) {
     addons: values.addons ? list(values.addons, null, 'addons') : [],
     threads: values.threads ? count(values.threads, 'threads') : 2,
     out: values.out ?? null,
+    report: values.report ?? null,
   };
 }

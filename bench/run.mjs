@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run bench`: bge-gguf vs node-llama-cpp vs llama.cpp's llama-embedding on the same texts,
 // the same random-weight BGE-shaped GGUFs and the same thread count. See docs/benchmarks.md.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -176,8 +176,32 @@ function agreement(rows) {
   return out;
 }
 
+/** Prints the throughput, latency and target tables of measured runs; returns the target verdicts. */
+function printReport(runs, args) {
+  const verdicts = evaluateTargets(runs);
+  console.log(`\nThroughput (${args.threads} threads; * = a slower llama-embedding setting; ratio = bge-gguf texts/s over the peer's best)\n`);
+  console.log(throughputTable(runs));
+  console.log(`\nSingle short query latency (median of ${args.latency - 1}; llama-embedding: one sequence per decode, log-timestamp gaps)\n`);
+  console.log(latencyTable(runs));
+  console.log('\nTargets (issue 5)\n');
+  console.log(targetsTable(verdicts));
+  const addonLines = addonComparison(runs);
+  if (addonLines.length) console.log(`\nNative addon, texts/s and latency ratios:\n${addonLines.join('\n')}`);
+  for (const r of runs) {
+    const parts = Object.entries(r.agreement ?? {}).map(([k, v]) => `${k} ${v.toFixed(5)}`);
+    if (parts.length) console.log(`agreement ${r.model} ${r.type} (min cosine of first vectors): ${parts.join('; ')}`);
+  }
+  return verdicts;
+}
+
 async function main() {
   const args = readArgs(process.argv.slice(2));
+  if (args.report) {
+    // Re-print a saved run's tables (with this version's report code) without measuring anything.
+    const record = JSON.parse(readFileSync(args.report, 'utf8'));
+    printReport(record.runs, record.args);
+    return;
+  }
   args.addons = addonVariants(args.addons);
   const startedAt = new Date().toISOString();
   mkdirSync(workDir, { recursive: true });
@@ -193,19 +217,7 @@ async function main() {
   const runs = [];
   for (const run of args.runs) runs.push(await benchModel(run, wl, args, llamaBuilds));
 
-  const verdicts = evaluateTargets(runs);
-  console.log(`\nThroughput (${args.threads} threads; * = a slower llama-embedding setting; ratio = bge-gguf texts/s over the peer's best)\n`);
-  console.log(throughputTable(runs));
-  console.log(`\nSingle short query latency (median of ${args.latency - 1}; llama-embedding: one sequence per decode, log-timestamp gaps)\n`);
-  console.log(latencyTable(runs));
-  console.log('\nTargets (issue 5)\n');
-  console.log(targetsTable(verdicts));
-  const addonLines = addonComparison(runs);
-  if (addonLines.length) console.log(`\nNative addon, texts/s and latency ratios:\n${addonLines.join('\n')}`);
-  for (const r of runs) {
-    const parts = Object.entries(r.agreement).map(([k, v]) => `${k} ${v.toFixed(5)}`);
-    if (parts.length) console.log(`agreement ${r.model} ${r.type} (min cosine of first vectors): ${parts.join('; ')}`);
-  }
+  const verdicts = printReport(runs, args);
   const totalSeconds = performance.now() / 1000;
   const record = {
     startedAt, totalSeconds, args,
