@@ -282,6 +282,16 @@ Napi::Value ContextWrap::Encode(const Napi::CallbackInfo& info) {
     total += length;
     seqs.push_back(seq);
   }
+  // Optional thread count for this decode (at most the context's): lets several contexts of one
+  // model decode side by side without oversubscribing the cores.
+  int32_t threads = s.threads;
+  if (info.Length() >= 2 && !info[1].IsUndefined()) {
+    const double value = info[1].IsNumber() ? info[1].As<Napi::Number>().DoubleValue() : -1.0;
+    if (!(value >= 1 && value <= s.threads) || std::floor(value) != value) {
+      throw CodedError(env, kInvalidInput, "encode(sequences, threads): threads must be an integer in 1.." + std::to_string(s.threads));
+    }
+    threads = static_cast<int32_t>(value);
+  }
   if (total > static_cast<size_t>(s.nBatch)) {
     throw CodedError(env, kInvalidInput,
                      "the sequences hold " + std::to_string(total) + " tokens in all; one encode takes at most " +
@@ -302,6 +312,7 @@ Napi::Value ContextWrap::Encode(const Napi::CallbackInfo& info) {
   }
   batch.n_tokens = k;
 
+  llama_set_n_threads(s.ctx, threads, threads);
   s.abort.store(false);
   s.busy = true;
   auto* worker = new EncodeWorker(env, state_, batch, static_cast<int32_t>(nSeqs));

@@ -91,4 +91,19 @@ describe.each([
       await single.dispose();
     }
   });
+
+  it('is bit-identical whether decodes run one at a time or side by side', async () => {
+    // small decodes so that one call makes many groups and both lanes work at once
+    const opts = { poolingMethod, threads: 2, batchInvariant, batchTokens: 64 } as const;
+    const oneLane = await FlagModel.load(fixturePath(name), { ...opts, parallelDecodes: 1 });
+    const twoLanes = await FlagModel.load(fixturePath(name), { ...opts, parallelDecodes: 2 });
+    try {
+      const [a, b] = [await oneLane.encode(texts), await twoLanes.encode(texts)];
+      expect(bitIdentical(a, b)).toBe(true);
+      expect(worstDiff(a, batched)).toBeLessThanOrEqual(BATCH_TOLERANCE);
+    } finally {
+      await oneLane.dispose();
+      await twoLanes.dispose();
+    }
+  });
 });

@@ -118,7 +118,7 @@ describe('native engine', () => {
         addEos: true,
         vocabSize: VOCAB_SIZE,
       });
-      expect(engine.limits).toEqual({ batchTokens: 256, maxSequences: 8 });
+      expect(engine.limits).toEqual({ batchTokens: 256, maxSequences: 8, parallelDecodes: 2 });
     });
 
     it('one batch of mixed lengths gives each sequence its reference vector (cls and mean)', async () => {
@@ -195,11 +195,12 @@ describe('native engine', () => {
       const ids = engine.tokenize('cancel me', { addSpecial: true });
       await expectCode(engine.encodeBatch([ids], 'cls', AbortSignal.abort()), 'CANCELLED');
       const controller = new AbortController();
-      const first = engine.encodeBatch([ids], 'cls');
-      const second = engine.encodeBatch([ids], 'cls', controller.signal);
+      // one call per decode lane keeps both busy, so the third waits in a queue when it is aborted
+      const busy = Array.from({ length: engine.limits.parallelDecodes }, () => engine.encodeBatch([ids], 'cls'));
+      const queued = expectCode(engine.encodeBatch([ids], 'cls', controller.signal), 'CANCELLED');
       controller.abort();
-      await expect(first).resolves.toHaveLength(1);
-      await expectCode(second, 'CANCELLED');
+      for (const call of busy) await expect(call).resolves.toHaveLength(1);
+      await queued;
     });
   });
 
@@ -227,6 +228,14 @@ describe('native engine', () => {
       const first = ctx.encode([new Int32Array([CLS, 2000, SEP])]);
       await expectNativeCode(() => ctx.encode([new Int32Array([CLS, SEP])]), 'BUSY');
       await first;
+      ctx.dispose();
+    });
+
+    it('a per-decode thread count outside 1..the context threads gives INVALID_INPUT', async () => {
+      const ctx = model.createContext({ pooling: 'cls', nBatch: 64, threads: 2 });
+      const ids = [new Int32Array([CLS, 2000, SEP])];
+      for (const bad of [0, 3, 1.5, Number.NaN]) await expectNativeCode(() => ctx.encode(ids, bad), 'INVALID_INPUT');
+      await expect(ctx.encode(ids, 1)).resolves.toHaveLength(64);
       ctx.dispose();
     });
 
@@ -282,6 +291,8 @@ describe('native engine', () => {
       await expectCode(createNativeEngine(path, { threads: 0 }), 'INVALID_INPUT');
       await expectCode(createNativeEngine(path, { batchTokens: -1 }), 'INVALID_INPUT');
       await expectCode(createNativeEngine(path, { maxSequences: 257 }), 'INVALID_INPUT');
+      await expectCode(createNativeEngine(path, { threads: 2, parallelDecodes: 0 }), 'INVALID_INPUT');
+      await expectCode(createNativeEngine(path, { threads: 2, parallelDecodes: 3 }), 'INVALID_INPUT');
       await expectCode(createNativeEngine(path, { gpu: 'tpu' as never }), 'INVALID_INPUT');
       if (process.platform !== 'darwin') await expectCode(createNativeEngine(path, { gpu: 'metal' }), 'NATIVE_UNAVAILABLE');
     });

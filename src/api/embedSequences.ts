@@ -13,8 +13,8 @@ export interface EmbedOptions {
 }
 
 /**
- * Token sequences → vectors, in input order: length-sorted plan, one engine decode per
- * group, then truncateDim + L2 normalization.
+ * Token sequences → vectors, in input order: length-sorted plan, one engine decode per group
+ * (up to engine.limits.parallelDecodes of them at once), then truncateDim + L2 normalization.
  */
 export async function embedSequences(engine: Engine, sequences: Int32Array[], options: EmbedOptions): Promise<Float32Array[]> {
   const groups = planBatches(
@@ -25,12 +25,24 @@ export async function embedSequences(engine: Engine, sequences: Int32Array[], op
     },
   );
   const results = new Array<Float32Array>(sequences.length);
-  for (const group of groups) {
-    if (options.signal?.aborted) throw new BgeGgufError('CANCELLED', 'encoding was cancelled by its AbortSignal');
-    const vectors = await engine.encodeBatch(group.map((i) => sequences[i]), options.pooling, options.signal);
-    group.forEach((index, k) => {
-      results[index] = postprocess(vectors[k], options);
-    });
-  }
+  let next = 0;
+  let failed = false;
+  const worker = async () => {
+    while (next < groups.length && !failed) {
+      const group = groups[next++];
+      try {
+        if (options.signal?.aborted) throw new BgeGgufError('CANCELLED', 'encoding was cancelled by its AbortSignal');
+        const vectors = await engine.encodeBatch(group.map((i) => sequences[i]), options.pooling, options.signal);
+        group.forEach((index, k) => {
+          results[index] = postprocess(vectors[k], options);
+        });
+      } catch (error) {
+        failed = true; // the other workers stop taking groups
+        throw error;
+      }
+    }
+  };
+  const workers = Math.max(1, Math.min(engine.limits.parallelDecodes, groups.length));
+  await Promise.all(Array.from({ length: workers }, worker));
   return results;
 }

@@ -143,7 +143,7 @@ function positiveInt(value: number | undefined, name: string, fallback: number, 
 }
 
 /**
- * One llama context for one pooling mode; encode calls run one at a time. The context starts at
+ * One llama context (a decode lane) for one pooling mode; its encode calls run one at a time. The context starts at
  * the micro-batch budget and is re-created larger (up to `maxCapacity`) when a longer single
  * sequence arrives, so memory follows the longest input actually seen (an ICL query with its
  * examples), not the model's training length.
@@ -151,6 +151,8 @@ function positiveInt(value: number | undefined, name: string, fallback: number, 
 class PooledContext {
   private tail: Promise<unknown> = Promise.resolve();
   private current: NativeContext;
+  /** Encode calls queued or running here (the engine sends new work to the least loaded lane). */
+  load = 0;
 
   constructor(
     private readonly create: (capacity: number) => NativeContext,
@@ -164,19 +166,21 @@ class PooledContext {
     return this.current;
   }
 
-  encode(sequences: Int32Array[], signal: AbortSignal | undefined): Promise<Float32Array> {
+  /** threads() is asked when the decode starts, so it sees every call made in the same tick. */
+  encode(sequences: Int32Array[], signal: AbortSignal | undefined, threads: () => number): Promise<Float32Array> {
     const run = async (): Promise<Float32Array> => {
       if (signal?.aborted) throw new BgeGgufError('CANCELLED', 'encoding was cancelled by its AbortSignal');
       this.fit(sequences.reduce((sum, s) => sum + (s?.length ?? 0), 0));
       const onAbort = () => this.current.cancel();
       signal?.addEventListener('abort', onAbort, { once: true });
       try {
-        return await this.current.encode(sequences);
+        return await this.current.encode(sequences, threads());
       } finally {
         signal?.removeEventListener('abort', onAbort);
       }
     };
-    const result = this.tail.then(run, run);
+    this.load++;
+    const result = this.tail.then(run, run).finally(() => this.load--);
     this.tail = result.catch(() => undefined);
     return result;
   }
@@ -213,6 +217,7 @@ export async function createNativeEngine(path: string, options: NativeEngineOpti
   const threads = positiveInt(options.threads, 'threads', availableParallelism(), 1024);
   const batchTokens = positiveInt(options.batchTokens, 'batchTokens', DEFAULT_BATCH_TOKENS, 1 << 20);
   const maxSequences = positiveInt(options.maxSequences, 'maxSequences', MAX_SEQUENCES, MAX_SEQUENCES);
+  positiveInt(options.parallelDecodes, 'parallelDecodes', 1, threads);
   const { loaded, gpuLayers } = chooseAddon(options.gpu ?? 'auto', await preferredCpuVariant(path));
 
   let model: NativeModel;
@@ -222,40 +227,55 @@ export async function createNativeEngine(path: string, options: NativeEngineOpti
     throw typedError(error, 'this model');
   }
   const info = toModelInfo(model.info(), path);
+  // Causal models (ICL, 7B) keep one lane: each context holds a KV cache, and their large matrices
+  // already keep all threads busy. GPU decodes are not split across threads either.
+  const lanes = options.parallelDecodes ?? (info.causal || gpuLayers !== 0 || threads < 2 ? 1 : 2);
+  const laneThreads = Math.max(1, Math.floor(threads / lanes));
+  let inFlight = 0; // encodeBatch calls started and not finished, across lanes
   // Contexts start at the micro-batch budget and grow for one long sequence, up to the training length.
   const maxCapacity = Math.max(batchTokens, Math.min(info.trainContextLength || batchTokens, MAX_SEQUENCE_TOKENS));
-  const contexts = new Map<Pooling, PooledContext>();
+  const contexts = new Map<Pooling, PooledContext[]>();
   let disposed = false;
 
-  const contextFor = (pooling: Pooling): PooledContext => {
-    let context = contexts.get(pooling);
-    if (!context) {
-      const create = (capacity: number) =>
-        model.createContext({
-          pooling,
-          nBatch: capacity,
-          nSeqMax: maxSequences,
-          threads,
-          ...(options.flashAttention === undefined ? {} : { flashAttention: options.flashAttention }),
-        });
-      try {
-        context = new PooledContext(create, Math.min(batchTokens, maxCapacity), maxCapacity);
-      } catch (error) {
-        throw typedError(error, 'this model');
-      }
-      contexts.set(pooling, context);
+  const newLane = (pooling: Pooling): PooledContext => {
+    const create = (capacity: number) =>
+      model.createContext({
+        pooling,
+        nBatch: capacity,
+        nSeqMax: Math.min(maxSequences, capacity),
+        threads,
+        ...(options.flashAttention === undefined ? {} : { flashAttention: options.flashAttention }),
+      });
+    try {
+      return new PooledContext(create, Math.min(batchTokens, maxCapacity), maxCapacity);
+    } catch (error) {
+      throw typedError(error, 'this model');
     }
-    return context;
   };
+  /** An idle lane for this pooling mode; a new one (memory only when work overlaps) up to `lanes`; else the least loaded. */
+  const laneFor = (pooling: Pooling): PooledContext => {
+    let group = contexts.get(pooling);
+    if (!group) contexts.set(pooling, (group = [newLane(pooling)]));
+    const idle = group.find((lane) => lane.load === 0);
+    if (idle) return idle;
+    if (group.length < lanes) {
+      const lane = newLane(pooling);
+      group.push(lane);
+      return lane;
+    }
+    return group.reduce((best, lane) => (lane.load < best.load ? lane : best));
+  };
+  // A decode that starts while others are in flight gets its lane's share of the threads; alone, all of them.
+  const threadsNow = () => (inFlight > 1 ? laneThreads : threads);
   const check = () => {
     if (disposed) throw new DisposedError('this model');
   };
-  if (options.pooling) contextFor(options.pooling);
+  if (options.pooling) laneFor(options.pooling);
 
   return {
     kind: 'native',
     info,
-    limits: { batchTokens, maxSequences },
+    limits: { batchTokens, maxSequences, parallelDecodes: lanes },
 
     tokenize(text: string, opts: TokenizeOptions): Int32Array {
       check();
@@ -290,10 +310,13 @@ export async function createNativeEngine(path: string, options: NativeEngineOpti
       }
       const padded = options.batchInvariant ? padToTiledKernel(sequences, info, maxSequences) : sequences;
       let flat: Float32Array;
+      inFlight++;
       try {
-        flat = await contextFor(pooling).encode(padded, signal);
+        flat = await laneFor(pooling).encode(padded, signal, threadsNow);
       } catch (error) {
         throw typedError(error, 'this model');
+      } finally {
+        inFlight--;
       }
       const dim = info.embeddingDim;
       return sequences.map((_, i) => flat.slice(i * dim, (i + 1) * dim));
@@ -302,7 +325,7 @@ export async function createNativeEngine(path: string, options: NativeEngineOpti
     async dispose(): Promise<void> {
       if (disposed) return;
       disposed = true;
-      for (const context of contexts.values()) context.native.dispose();
+      for (const group of contexts.values()) for (const lane of group) lane.native.dispose();
       contexts.clear();
       model.dispose();
     },

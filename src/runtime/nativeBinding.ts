@@ -50,8 +50,11 @@ export interface NativeContextInfo {
 
 export interface NativeContext {
   info(): NativeContextInfo;
-  /** Pooled, un-normalized vectors, flat: sequence i at [i * nEmbd, (i + 1) * nEmbd). */
-  encode(sequences: Int32Array[]): Promise<Float32Array>;
+  /**
+   * Pooled, un-normalized vectors, flat: sequence i at [i * nEmbd, (i + 1) * nEmbd).
+   * threads: for this decode only, 1..the context's threads (default: all of them).
+   */
+  encode(sequences: Int32Array[], threads?: number): Promise<Float32Array>;
   cancel(): void;
   dispose(): void;
 }

@@ -48,7 +48,7 @@ export async function createNodeLlamaCppEngine(path: string, options: EngineOpti
   return {
     kind: 'node-llama-cpp',
     info,
-    limits: { batchTokens: trainContextLength, maxSequences: 1 },
+    limits: { batchTokens: trainContextLength, maxSequences: 1, parallelDecodes: 1 },
     tokenize(text: string, opts: TokenizeOptions): Int32Array {
       check();
       if (typeof text !== 'string') throw new InvalidInputError(`tokenize: expected a string, got ${typeof text}`);

@@ -46,6 +46,12 @@ export interface EngineOptions {
    * slower single short queries.
    */
   batchInvariant?: boolean;
+  /**
+   * Decodes run side by side, each on its share of the threads (native engine, encoder models).
+   * Default 2 when threads >= 2 and the model is not causal, else 1. On small encoders this beats
+   * one decode on all threads (fewer thread barriers per layer); a lone decode still gets every thread.
+   */
+  parallelDecodes?: number;
 }
 
 export interface TokenizeOptions {
@@ -58,8 +64,8 @@ export interface TokenizeOptions {
 export interface Engine {
   readonly kind: 'native' | 'node-llama-cpp';
   readonly info: ModelInfo;
-  /** Limits of one encodeBatch call. */
-  readonly limits: { batchTokens: number; maxSequences: number };
+  /** Limits of one encodeBatch call, and how many calls the engine runs at once. */
+  readonly limits: { batchTokens: number; maxSequences: number; parallelDecodes: number };
   tokenize(text: string, options: TokenizeOptions): Int32Array;
   detokenize(tokens: ArrayLike<number>): string;
   /**
