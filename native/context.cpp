@@ -16,17 +16,23 @@ constexpr int32_t kMaxSequences = 256;  // LLAMA_MAX_SEQ
 
 bool AbortRequested(void* data) { return static_cast<ContextState*>(data)->abort.load(); }
 
-int32_t OptionalInt(const Napi::Object& options, const char* key, int32_t fallback, int32_t min, int32_t max) {
-  Napi::Value value = options.Get(key);
-  if (value.IsUndefined() || value.IsNull()) return fallback;
+// `value` as an integer in min..max, `fallback` when undefined; `what` names it in the error.
+int32_t IntegerIn(Napi::Env env, const Napi::Value& value, const std::string& what, int32_t fallback, int32_t min,
+                  int32_t max) {
+  if (value.IsUndefined()) return fallback;
   const double number = value.IsNumber() ? value.As<Napi::Number>().DoubleValue() : -1.0;
   // Range first (rejects NaN and infinities), so the integer test never converts an unrepresentable value.
   if (!value.IsNumber() || !(number >= min && number <= max) || std::floor(number) != number) {
-    throw CodedError(options.Env(), kInvalidInput,
-                     std::string("option ") + key + " must be an integer in " + std::to_string(min) + ".." +
-                         std::to_string(max));
+    throw CodedError(env, kInvalidInput,
+                     what + " must be an integer in " + std::to_string(min) + ".." + std::to_string(max));
   }
   return static_cast<int32_t>(number);
+}
+
+int32_t OptionalInt(const Napi::Object& options, const char* key, int32_t fallback, int32_t min, int32_t max) {
+  Napi::Value value = options.Get(key);
+  if (value.IsNull()) return fallback;  // options may spell "unset" as null
+  return IntegerIn(options.Env(), value, std::string("option ") + key, fallback, min, max);
 }
 
 enum llama_pooling_type PoolingFromName(Napi::Env env, const std::string& name) {
@@ -284,14 +290,7 @@ Napi::Value ContextWrap::Encode(const Napi::CallbackInfo& info) {
   }
   // Optional thread count for this decode (at most the context's): lets several contexts of one
   // model decode side by side without oversubscribing the cores.
-  int32_t threads = s.threads;
-  if (info.Length() >= 2 && !info[1].IsUndefined()) {
-    const double value = info[1].IsNumber() ? info[1].As<Napi::Number>().DoubleValue() : -1.0;
-    if (!(value >= 1 && value <= s.threads) || std::floor(value) != value) {
-      throw CodedError(env, kInvalidInput, "encode(sequences, threads): threads must be an integer in 1.." + std::to_string(s.threads));
-    }
-    threads = static_cast<int32_t>(value);
-  }
+  const int32_t threads = IntegerIn(env, info[1], "encode(sequences, threads): threads", s.threads, 1, s.threads);
   if (total > static_cast<size_t>(s.nBatch)) {
     throw CodedError(env, kInvalidInput,
                      "the sequences hold " + std::to_string(total) + " tokens in all; one encode takes at most " +
