@@ -231,7 +231,6 @@ export async function createNativeEngine(path: string, options: NativeEngineOpti
   // already keep all threads busy. GPU decodes are not split across threads either.
   const lanes = options.parallelDecodes ?? (info.causal || gpuLayers !== 0 || threads < 2 ? 1 : 2);
   const laneThreads = Math.max(1, Math.floor(threads / lanes));
-  let inFlight = 0; // encodeBatch calls started and not finished, across lanes
   // Contexts start at the micro-batch budget and grow for one long sequence, up to the training length.
   const maxCapacity = Math.max(batchTokens, Math.min(info.trainContextLength || batchTokens, MAX_SEQUENCE_TOKENS));
   const contexts = new Map<Pooling, PooledContext[]>();
@@ -265,8 +264,13 @@ export async function createNativeEngine(path: string, options: NativeEngineOpti
     }
     return group.reduce((best, lane) => (lane.load < best.load ? lane : best));
   };
-  // A decode that starts while others are in flight gets its lane's share of the threads; alone, all of them.
-  const threadsNow = () => (inFlight > 1 ? laneThreads : threads);
+  // A decode that starts while other calls are queued or running (any lane, any pooling) gets its
+  // lane's share of the threads; alone, all of them.
+  const threadsNow = () => {
+    let calls = 0;
+    for (const group of contexts.values()) for (const lane of group) calls += lane.load;
+    return calls > 1 ? laneThreads : threads;
+  };
   const check = () => {
     if (disposed) throw new DisposedError('this model');
   };
@@ -310,13 +314,10 @@ export async function createNativeEngine(path: string, options: NativeEngineOpti
       }
       const padded = options.batchInvariant ? padToTiledKernel(sequences, info, maxSequences) : sequences;
       let flat: Float32Array;
-      inFlight++;
       try {
         flat = await laneFor(pooling).encode(padded, signal, threadsNow);
       } catch (error) {
         throw typedError(error, 'this model');
-      } finally {
-        inFlight--;
       }
       const dim = info.embeddingDim;
       return sequences.map((_, i) => flat.slice(i * dim, (i + 1) * dim));
