@@ -35,25 +35,25 @@ function vocabTestCases(gguf: string): Array<{ text: string; ids: number[] }> {
   }));
 }
 
-async function expectCode(action: Promise<unknown> | (() => unknown), code: string): Promise<void> {
-  let error: unknown;
+/** What the action throws or rejects with (undefined when it succeeds). */
+async function thrownBy(action: Promise<unknown> | (() => unknown)): Promise<unknown> {
   try {
     await (typeof action === 'function' ? action() : action);
-  } catch (e) {
-    error = e;
+  } catch (error) {
+    return error;
   }
+  return undefined;
+}
+
+async function expectCode(action: Promise<unknown> | (() => unknown), code: string): Promise<void> {
+  const error = await thrownBy(action);
   expect(error, `expected a ${code} error`).toBeInstanceOf(BgeGgufError);
   expect((error as BgeGgufError).code).toBe(code);
 }
 
 /** The binding throws plain Errors with a `code`; they must never be anything worse. */
 async function expectNativeCode(action: Promise<unknown> | (() => unknown), code: string): Promise<void> {
-  let error: unknown;
-  try {
-    await (typeof action === 'function' ? action() : action);
-  } catch (e) {
-    error = e;
-  }
+  const error = await thrownBy(action);
   expect(error, `expected a ${code} error`).toBeInstanceOf(Error);
   expect((error as { code?: string }).code).toBe(code);
 }
