@@ -64,33 +64,25 @@ function roundHalfAway(x: number): number {
   return x < 0 ? -Math.floor(-x + 0.5) : Math.floor(x + 0.5);
 }
 
-export function quantizeF16(data: Float32Array): Uint8Array {
+/** 16-bit little-endian encoding of each value (F16 or BF16, by `toBits`). */
+function pack16(data: Float32Array, toBits: (x: number) => number): Uint8Array {
   const out = new Uint8Array(data.length * 2);
   const view = new DataView(out.buffer);
-  for (let i = 0; i < data.length; i++) view.setUint16(i * 2, f32ToF16Bits(data[i]), true);
+  for (let i = 0; i < data.length; i++) view.setUint16(i * 2, toBits(data[i]), true);
   return out;
 }
 
-export function dequantizeF16(bytes: Uint8Array, count: number): Float32Array {
+function unpack16(bytes: Uint8Array, count: number, fromBits: (bits: number) => number): Float32Array {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const out = new Float32Array(count);
-  for (let i = 0; i < count; i++) out[i] = f16BitsToF32(view.getUint16(i * 2, true));
+  for (let i = 0; i < count; i++) out[i] = fromBits(view.getUint16(i * 2, true));
   return out;
 }
 
-export function quantizeBf16(data: Float32Array): Uint8Array {
-  const out = new Uint8Array(data.length * 2);
-  const view = new DataView(out.buffer);
-  for (let i = 0; i < data.length; i++) view.setUint16(i * 2, f32ToBf16Bits(data[i]), true);
-  return out;
-}
-
-export function dequantizeBf16(bytes: Uint8Array, count: number): Float32Array {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const out = new Float32Array(count);
-  for (let i = 0; i < count; i++) out[i] = bf16BitsToF32(view.getUint16(i * 2, true));
-  return out;
-}
+export const quantizeF16 = (data: Float32Array): Uint8Array => pack16(data, f32ToF16Bits);
+export const dequantizeF16 = (bytes: Uint8Array, count: number): Float32Array => unpack16(bytes, count, f16BitsToF32);
+export const quantizeBf16 = (data: Float32Array): Uint8Array => pack16(data, f32ToBf16Bits);
+export const dequantizeBf16 = (bytes: Uint8Array, count: number): Float32Array => unpack16(bytes, count, bf16BitsToF32);
 
 /** data.length must be a multiple of 32 (ggml requires each row to be whole blocks). */
 export function quantizeQ8_0(data: Float32Array): Uint8Array {
