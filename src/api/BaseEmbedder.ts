@@ -19,8 +19,9 @@ export interface ResolvedBaseOptions {
 /** Loads the GGUF (path, hf: URI or the embedded default) into an engine. */
 export async function openEngine(pathOrUri: string | undefined, options: BaseEmbedderOptions): Promise<Engine> {
   const path = await resolveModelFile(pathOrUri);
-  const metadata = (await readGguf(path)).metadata;
-  const engine = await loadEngine(path, options);
+  const gguf = await readGguf(path);
+  const metadata = gguf.metadata;
+  const engine = await loadEngine(path, options, gguf);
   // BERT WordPiece GGUFs: follow HF's tokenizer where llama.cpp's WPM differs (see tokens/wordpiece.ts)
   const unk = metadata.get('tokenizer.ggml.unknown_token_id')?.value;
   return metadata.get('tokenizer.ggml.model')?.value === 'bert' && unk !== undefined ? withHfWordPieceRules(engine, Number(unk)) : engine;

@@ -1,5 +1,5 @@
 import { readGguf } from '../gguf/reader.js';
-import { GgmlType, type GgufTensorInfo } from '../gguf/types.js';
+import { GgmlType, type GgufFile, type GgufTensorInfo } from '../gguf/types.js';
 import { isAddonBuilt } from './nativeBinding.js';
 
 /**
@@ -8,12 +8,13 @@ import { isAddonBuilt } from './nativeBinding.js';
  * about 2x faster on quantized weights (AMX kernels, weight repacking) and on par on F16, but
  * about 1.5x slower on F32, where their GCC 11 build spills tinyBLAS's accumulators to the
  * stack. So an F32 model goes to the from-source build (`npm run build:native -- --from-source`)
- * when it exists, everything else to the prebuilt one.
+ * when it exists, everything else to the prebuilt one. `gguf`: the file's header when the caller
+ * has already read it.
  */
-export async function preferredCpuVariant(path: string): Promise<'cpu' | 'source'> {
+export async function preferredCpuVariant(path: string, gguf?: GgufFile): Promise<'cpu' | 'source'> {
   if (process.env.BGE_GGUF_NATIVE_ADDON || !isAddonBuilt('source')) return 'cpu';
   try {
-    return cpuVariantFor((await readGguf(path)).tensors);
+    return cpuVariantFor((gguf ?? (await readGguf(path))).tensors);
   } catch {
     return 'cpu'; // unreadable: llama.cpp's loader reports why
   }

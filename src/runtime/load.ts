@@ -1,5 +1,6 @@
 import { BgeGgufError } from '../errors.js';
 import { createNodeLlamaCppEngine } from './nodeLlamaCpp.js';
+import type { GgufFile } from '../gguf/types.js';
 import type { Engine, EngineOptions } from './types.js';
 
 export type EngineChoice = 'auto' | 'native' | 'node-llama-cpp';
@@ -9,8 +10,9 @@ let warned = false;
 /**
  * The native engine when its addon loads; otherwise node-llama-cpp, with one warning line.
  * BGE_GGUF_ENGINE=native|node-llama-cpp overrides 'auto'.
+ * `gguf`: the file's header when the caller has already read it.
  */
-export async function loadEngine(path: string, options: EngineOptions & { engine?: EngineChoice } = {}): Promise<Engine> {
+export async function loadEngine(path: string, options: EngineOptions & { engine?: EngineChoice } = {}, gguf?: GgufFile): Promise<Engine> {
   const choice = options.engine && options.engine !== 'auto' ? options.engine : ((process.env.BGE_GGUF_ENGINE as EngineChoice | undefined) ?? 'auto');
   if (choice === 'node-llama-cpp') return createNodeLlamaCppEngine(path, options);
   let native: typeof import('./native.js');
@@ -25,5 +27,5 @@ export async function loadEngine(path: string, options: EngineOptions & { engine
     }
     return createNodeLlamaCppEngine(path, options);
   }
-  return native.createNativeEngine(path, options);
+  return native.createNativeEngine(path, options, gguf);
 }

@@ -16,6 +16,7 @@ import {
   type NativeModelInfo,
 } from './nativeBinding.js';
 import { preferredCpuVariant } from './cpuLibrary.js';
+import type { GgufFile } from '../gguf/types.js';
 import { poolingFromGguf, type Engine, type EngineOptions, type GpuOption, type ModelInfo, type Pooling, type TokenizeOptions } from './types.js';
 
 /**
@@ -212,13 +213,14 @@ export interface NativeEngineOptions extends EngineOptions {
  */
 export const FA_TILE_ROWS = 64;
 
-export async function createNativeEngine(path: string, options: NativeEngineOptions = {}): Promise<Engine> {
+/** `gguf`: the file's header when the caller has already read it (spares a second read). */
+export async function createNativeEngine(path: string, options: NativeEngineOptions = {}, gguf?: GgufFile): Promise<Engine> {
   if (typeof path !== 'string' || path.length === 0) throw new InvalidInputError('model path must be a non-empty string');
   const threads = positiveInt(options.threads, 'threads', availableParallelism(), 1024);
   const batchTokens = positiveInt(options.batchTokens, 'batchTokens', DEFAULT_BATCH_TOKENS, 1 << 20);
   const maxSequences = positiveInt(options.maxSequences, 'maxSequences', MAX_SEQUENCES, MAX_SEQUENCES);
   positiveInt(options.parallelDecodes, 'parallelDecodes', 1, threads);
-  const { loaded, gpuLayers } = chooseAddon(options.gpu ?? 'auto', await preferredCpuVariant(path));
+  const { loaded, gpuLayers } = chooseAddon(options.gpu ?? 'auto', await preferredCpuVariant(path, gguf));
 
   let model: NativeModel;
   try {
