@@ -13,9 +13,10 @@ import { ensureModel } from './models.mjs';
 import { addonComparison, evaluateTargets, latencyTable, targetsTable, throughputTable, writeJson } from './report.mjs';
 import { openTokenCounter } from './tokens.mjs';
 import { buildLlamaTools } from '../scripts/build-llama-tools.mjs';
+import { defaultExamplesDir } from '../dist/prompt/taskExamples.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const examplesDir = process.env.BENCH_ICL_DIR ?? resolve(root, '..', 'shared', 'data', 'icl-examples');
+const examplesDir = defaultExamplesDir();
 const workDir = join(root, '.cache', 'bench-tmp');
 const SHORT_QUERY_MAX_TOKENS = 16;
 const WARMUP_TEXTS = 8;

@@ -16,6 +16,7 @@ import { ensureVenv } from './parity/python-env.mjs';
 import { buildTextSet } from './parity/texts.mjs';
 import { knownWpmDifferences } from './parity/wpm-known-differences.mjs';
 import { cosineSimilarity as cosine } from '../dist/vectors/similarity.js';
+import { defaultExamplesDir } from '../dist/prompt/taskExamples.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = new Set(process.argv.slice(2));
@@ -156,7 +157,7 @@ async function main() {
   const checkpoint = ensureCheckpoint({ log });
   const python = ensureVenv(join(ROOT, '.cache', 'parity-venv'), log);
   if (!args.has('--no-build')) build();
-  const set = buildTextSet(resolve(ROOT, '..', 'shared', 'data', 'icl-examples'), { quick: QUICK });
+  const set = buildTextSet(defaultExamplesDir(), { quick: QUICK });
   const workDir = join(ROOT, '.cache', 'parity', QUICK ? 'quick' : 'full');
   mkdirSync(workDir, { recursive: true });
   log(`${set.texts.length} texts (${set.longTexts.length} longer than ${MAX_LENGTH} tokens), ${set.pairs.length} query/positive pairs, ${set.candidates.length} candidates`);

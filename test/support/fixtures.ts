@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 // @ts-ignore plain .mjs script without type declarations
 import { llamaSourceDir } from '../../scripts/llama-source.mjs';
 import { GgmlType } from '../../src/gguf/types.js';
-import { parseCsv } from '../../src/prompt/taskExamples.js';
+import { defaultExamplesDir, parseCsv } from '../../src/prompt/taskExamples.js';
 import {
   syntheticBertWeights,
   writeSyntheticBert,
@@ -19,7 +19,8 @@ import {
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const fixtureDir = join(repoRoot, 'test', 'fixtures');
-export const sharedDataDir = resolve(repoRoot, '..', 'shared', 'data', 'icl-examples');
+/** FlagEmbedding's example CSVs, found as the library finds them (src/prompt/taskExamples.ts). */
+export const sharedDataDir = defaultExamplesDir();
 
 type Spec = Omit<SyntheticBertOptions, 'vocabGguf'>;
 const tiny = { layers: 2, hidden: 64, heads: 4, ffn: 128, maxPositions: 512, seed: 20240601 } as const;
