@@ -16,7 +16,7 @@ export async function ensureModel(root, shapeKey, typeName, log) {
   const path = join(dir, `${shape.name}-${typeName}.gguf`);
   if (existsSync(path)) return path;
   const [{ writeSyntheticBert }, { GgmlType }] = await Promise.all([
-    import('../dist/synthetic/bert.js'),
+    import('../test/support/synthetic/bert.ts'),
     import('../dist/gguf/types.js'),
   ]);
   const type = { f32: GgmlType.F32, f16: GgmlType.F16, q8_0: GgmlType.Q8_0 }[typeName];

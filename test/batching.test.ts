@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FlagModel } from '../src/index.js';
 import { maxAbsDiff } from './support/bertReference.js';
 import { fixturePath, textsOfManyLengths, type FixtureName } from './support/fixtures.js';
-import { Rng } from '../src/synthetic/random.js';
+import { Rng } from './support/synthetic/random.js';
 
 /** 50 texts of mixed lengths (3 to 512 tokens), shuffled so batches mix short and long ones. */
 function mixedTexts(): string[] {

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FlagModel } from '../src/index.js';
-import type { BertWeights } from '../src/synthetic/bert.js';
+import type { BertWeights } from './support/synthetic/bert.js';
 import { cosine, erf, gelu, maxAbsDiff, referenceEmbeddings } from './support/bertReference.js';
 import { fixturePath, fixtureWeights, textsOfManyLengths, type FixtureName } from './support/fixtures.js';
 

@@ -14,7 +14,7 @@ import { BgeGgufError } from '../src/errors.js';
 import { FlagModel } from '../src/index.js';
 import { readGguf, readTensorF32 } from '../src/gguf/reader.js';
 import { GgmlType, GgufValueType, type GgufFile } from '../src/gguf/types.js';
-import { syntheticBertWeights, type BertWeights } from '../src/synthetic/bert.js';
+import { syntheticBertWeights, type BertWeights } from './support/synthetic/bert.js';
 import { cosine, referenceEmbeddings } from './support/bertReference.js';
 import { bgeVocabPath, fixtureDir } from './support/fixtures.js';
 import { bertConfig, hfTensors, SHIPPED_TOKENIZER_DIR, writeCheckpoint, writeSafetensors, type StTensor } from './support/hfCheckpoint.js';

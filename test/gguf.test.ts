@@ -16,7 +16,7 @@ import {
   type GgufTensorInput,
   type GgufValue,
 } from '../src/gguf/index.js';
-import { Rng } from '../src/synthetic/random.js';
+import { Rng } from './support/synthetic/random.js';
 import { bgeVocabPath } from './support/fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bge-gguf-test-'));

@@ -10,7 +10,7 @@ import { FlagICLModel } from '../src/api/FlagICLModel.js';
 import { BgeGgufError, DisposedError, InvalidInputError } from '../src/errors.js';
 import { readGguf } from '../src/gguf/reader.js';
 import { GgmlType } from '../src/gguf/types.js';
-import { permuteRopeRows, type MistralWeights } from '../src/synthetic/mistral.js';
+import { permuteRopeRows, type MistralWeights } from './support/synthetic/mistral.js';
 import { fixturePath } from './support/fixtures.js';
 import { EXAMPLES, TASK } from './support/iclTutorial.js';
 import { spmVocabPath, writeMistralFixture } from './support/mistralFixture.js';

@@ -3,7 +3,7 @@
  * exact erf GELU, token type 0, no padding), with CLS / mean pooling and L2 normalization.
  * Written from the model's definition, not from llama.cpp, so the two can be compared.
  */
-import type { BertWeights, LinearWeights, NormWeights } from '../../src/synthetic/bert.js';
+import type { BertWeights, LinearWeights, NormWeights } from './synthetic/bert.js';
 
 const TWO_OVER_SQRT_PI = 1.1283791670955126;
 

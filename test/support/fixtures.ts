@@ -15,7 +15,7 @@ import {
   writeSyntheticBert,
   type SyntheticBertOptions,
   type SyntheticBertResult,
-} from '../../src/synthetic/bert.js';
+} from './synthetic/bert.js';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const fixtureDir = join(repoRoot, 'test', 'fixtures');
@@ -46,7 +46,7 @@ function options(name: FixtureName): SyntheticBertOptions {
 /** Fingerprint of a fixture's options and of the generator's sources: a change regenerates the file. */
 function fingerprint(name: FixtureName): string {
   const hash = createHash('sha256').update(JSON.stringify(FIXTURES[name]));
-  for (const dir of ['src/synthetic', 'src/gguf']) {
+  for (const dir of ['test/support/synthetic', 'src/gguf']) {
     for (const file of readdirSync(join(repoRoot, dir)).sort()) hash.update(readFileSync(join(repoRoot, dir, file)));
   }
   return hash.digest('hex');

@@ -6,7 +6,7 @@
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { f32ToBf16Bits, f32ToF16Bits } from '../../src/gguf/quantize.js';
-import type { BertWeights } from '../../src/synthetic/bert.js';
+import type { BertWeights } from './synthetic/bert.js';
 import { repoRoot } from './fixtures.js';
 
 export type StDtype = 'F32' | 'F16' | 'BF16' | 'I64' | 'I32';

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 // @ts-ignore plain .mjs script without type declarations
 import { llamaSourceDir } from '../../scripts/llama-source.mjs';
 import type { IclTokenizer } from '../../src/prompt/icl.js';
-import { writeSyntheticMistral, type SyntheticMistralOptions, type SyntheticMistralResult } from '../../src/synthetic/mistral.js';
+import { writeSyntheticMistral, type SyntheticMistralOptions, type SyntheticMistralResult } from './synthetic/mistral.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 

@@ -4,7 +4,7 @@
  * rotate-half RoPE → residual → RMSNorm → SwiGLU → residual] → final RMSNorm. Weights in HF layout
  * (q/k un-permuted), so agreement with llama.cpp also checks the converter's Q/K permutation.
  */
-import type { MistralLinear, MistralWeights } from '../../src/synthetic/mistral.js';
+import type { MistralLinear, MistralWeights } from './synthetic/mistral.js';
 
 /** y = W x for a PyTorch [out, in] weight. */
 function linear(l: MistralLinear, x: Float64Array): Float64Array {

@@ -3,11 +3,11 @@
  * BertModel (arch "bert"), with a real WordPiece vocabulary copied from a vocab-only GGUF.
  * Used by tests (against an independent float64 forward pass) and benchmarks.
  */
-import { InvalidInputError } from '../errors.js';
-import { readGguf } from '../gguf/reader.js';
-import { roundTripValues, Q8_0_BLOCK } from '../gguf/quantize.js';
-import { GgmlType, GgufValueType, gv, type GgufTensorInput, type GgufValue } from '../gguf/types.js';
-import { writeGguf } from '../gguf/writer.js';
+import { InvalidInputError } from '../../../src/errors.js';
+import { readGguf } from '../../../src/gguf/reader.js';
+import { roundTripValues, Q8_0_BLOCK } from '../../../src/gguf/quantize.js';
+import { GgmlType, GgufValueType, gv, type GgufTensorInput, type GgufValue } from '../../../src/gguf/types.js';
+import { writeGguf } from '../../../src/gguf/writer.js';
 import { deriveSeed, Rng } from './random.js';
 
 export type SyntheticPooling = 'cls' | 'mean';

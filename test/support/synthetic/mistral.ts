@@ -5,11 +5,11 @@
  * returned are in Hugging Face's layout, so a reference that applies RoPE the HF way checks that
  * the permutation (and llama.cpp's RoPE) really line up. Used by tests and benchmarks.
  */
-import { InvalidInputError } from '../errors.js';
-import { readGguf } from '../gguf/reader.js';
-import { Q8_0_BLOCK, roundTripValues } from '../gguf/quantize.js';
-import { GgmlType, GgufValueType, gv, type GgufTensorInput, type GgufValue } from '../gguf/types.js';
-import { writeGguf } from '../gguf/writer.js';
+import { InvalidInputError } from '../../../src/errors.js';
+import { readGguf } from '../../../src/gguf/reader.js';
+import { Q8_0_BLOCK, roundTripValues } from '../../../src/gguf/quantize.js';
+import { GgmlType, GgufValueType, gv, type GgufTensorInput, type GgufValue } from '../../../src/gguf/types.js';
+import { writeGguf } from '../../../src/gguf/writer.js';
 import { deriveSeed, Rng } from './random.js';
 
 export type SyntheticMistralType = GgmlType.F32 | GgmlType.F16 | GgmlType.Q8_0;
