@@ -18,7 +18,12 @@ export interface ResolvedBaseOptions {
 
 /** Loads the GGUF (path, hf: URI or the embedded default) into an engine. */
 export async function openEngine(pathOrUri: string | undefined, options: BaseEmbedderOptions): Promise<Engine> {
-  const path = await resolveModelFile(pathOrUri);
+  const path = await resolveModelFile(pathOrUri, {
+    signal: options.signal,
+    onDownloadProgress: options.onDownloadProgress,
+    connectTimeoutMs: options.downloadConnectTimeoutMs,
+    idleTimeoutMs: options.downloadIdleTimeoutMs,
+  });
   const gguf = await readGguf(path);
   const metadata = gguf.metadata;
   const engine = await loadEngine(path, options, gguf);
