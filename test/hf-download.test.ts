@@ -181,6 +181,20 @@ describe('hf: downloads', () => {
     expect(listFiles(cache)).toEqual([path]);
   });
 
+  it('a part and a lock left by a process that died are taken over and the part resumed', async () => {
+    const body = payload(100_000, 9);
+    hub.files.set('org/repo/left.gguf', { body });
+    const target = hfCachePath(parseHfUri('hf:org/repo/left.gguf'));
+    mkdirSync(join(target, '..'), { recursive: true });
+    const dead = 999_999_999;
+    writeFileSync(`${target}.lock`, `${dead} 0123456789ab`);
+    writeFileSync(`${target}.part-${dead}-deadbeef`, body.subarray(0, 30_000));
+    const path = await resolveModelFile('hf:org/repo/left.gguf');
+    expect(sha256(readFileSync(path))).toBe(sha256(body));
+    expect(hub.requests.filter((r) => r.path.startsWith('/cdn/')).at(-1)?.range).toBe('bytes=30000-');
+    expect(listFiles(cache)).toEqual([path]);
+  });
+
   it('a hub that never answers times out with a NETWORK error (connect timeout)', async () => {
     hub.files.set('org/repo/hang.gguf', { body: payload(10), behaviour: 'hang' });
     const error = await failure(resolveModelFile('hf:org/repo/hang.gguf', { connectTimeoutMs: 200 }));
