@@ -17,6 +17,7 @@ import {
   objectWith,
   oneOf as choice,
   orNull,
+  type HasNoIndexSignature,
   type OptionSchema,
 } from './validate.js';
 
@@ -120,6 +121,16 @@ export const encodeCallSchema: OptionSchema<EncodeCallOptions> = {
   instructionFormat: isString,
   signal: isAbortSignal,
 };
+
+/** Compile-time guard: a public options type that gains an index signature fails to build here. */
+type Assert<T extends true> = T;
+export type PublicOptionsHaveNoIndexSignature = Assert<
+  HasNoIndexSignature<BaseEmbedderOptions> &
+    HasNoIndexSignature<FlagModelOptions> &
+    HasNoIndexSignature<FlagICLModelOptions> &
+    HasNoIndexSignature<AutoModelOptions> &
+    HasNoIndexSignature<EncodeCallOptions>
+>;
 
 /** Per-call arguments of encode*: the texts (a string or a dense array of strings) and checked options. */
 export function callTexts<O extends object = EncodeCallOptions>(

@@ -9,6 +9,9 @@ export type Check = (value: unknown) => string | null;
  */
 export type OptionSchema<T> = { readonly [K in keyof T]-?: Check };
 
+/** true for an options type without an index signature (where any typo would type-check). */
+export type HasNoIndexSignature<T> = string extends keyof T ? false : true;
+
 /**
  * Validates an options object against its schema: unknown keys are errors that suggest the
  * closest known name (snake_case → camelCase, typos), values are type-checked. `undefined`
