@@ -124,13 +124,13 @@ export const encodeCallSchema: OptionSchema<EncodeCallOptions> = {
 
 /** Compile-time guard: a public options type that gains an index signature fails to build here. */
 type Assert<T extends true> = T;
-export type PublicOptionsHaveNoIndexSignature = Assert<
-  HasNoIndexSignature<BaseEmbedderOptions> &
-    HasNoIndexSignature<FlagModelOptions> &
-    HasNoIndexSignature<FlagICLModelOptions> &
-    HasNoIndexSignature<AutoModelOptions> &
-    HasNoIndexSignature<EncodeCallOptions>
->;
+export type PublicOptionsHaveNoIndexSignature = [
+  Assert<HasNoIndexSignature<BaseEmbedderOptions>>,
+  Assert<HasNoIndexSignature<FlagModelOptions>>,
+  Assert<HasNoIndexSignature<FlagICLModelOptions>>,
+  Assert<HasNoIndexSignature<AutoModelOptions>>,
+  Assert<HasNoIndexSignature<EncodeCallOptions>>,
+];
 
 /** Per-call arguments of encode*: the texts (a string or a dense array of strings) and checked options. */
 export function callTexts<O extends object = EncodeCallOptions>(
