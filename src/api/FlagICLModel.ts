@@ -17,6 +17,7 @@ import type { Engine } from '../runtime/types.js';
 import { BaseEmbedder, openEngine } from './BaseEmbedder.js';
 import { callTexts, flagICLModelSchema, positiveInt, textList, type BaseEmbedderOptions, type EncodeCallOptions, type Encoded, asEncoded } from './options.js';
 import { checkOptions } from './validate.js';
+import { typedTextFailure } from './inputGuard.js';
 
 export type { IclExample } from '../prompt/icl.js';
 
@@ -126,9 +127,11 @@ export class FlagICLModel extends BaseEmbedder {
     const length = positiveInt('maxLength', maxLength, this.settings.queryMaxLength);
     const budget = queryBudget(this.tokenizer, this.prefixText, this.suffix, length);
     return textList(queries, 'tokenizeQueries').map((query) =>
-      this.checkFits(
-        assembleQuery(this.tokenizer, applyIclInstruction(query, this.queryInstructionForRetrieval, this.queryInstructionFormat), this.prefixText, this.suffix, budget),
-        length,
+      typedTextFailure('encodeQueries', query, () =>
+        this.checkFits(
+          assembleQuery(this.tokenizer, applyIclInstruction(query, this.queryInstructionForRetrieval, this.queryInstructionFormat), this.prefixText, this.suffix, budget),
+          length,
+        ),
       ),
     );
   }
@@ -154,7 +157,7 @@ export class FlagICLModel extends BaseEmbedder {
     const { texts, options } = callTexts(input, callOptions, where);
     const maxLength = positiveInt(`${where} maxLength`, options.maxLength, this.settings.passageMaxLength);
     const sequences = texts.map((text) =>
-      assemblePassage(this.tokenizer, instruction === null ? text : formatFields(unescapeNewlines(format), instruction, text), maxLength),
+      typedTextFailure(where, text, () => assemblePassage(this.tokenizer, instruction === null ? text : formatFields(unescapeNewlines(format), instruction, text), maxLength)),
     );
     const vectors = await this.embedTokens(sequences, 'last', options.batchSize, options.signal);
     return asEncoded(input, vectors);

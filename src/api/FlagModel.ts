@@ -7,6 +7,7 @@ import { checkMaxLength, tokenizeTruncated } from '../tokens/truncate.js';
 import { BaseEmbedder, openEngine } from './BaseEmbedder.js';
 import { callTexts, flagModelSchema, textList, type BaseEmbedderOptions, type EncodeCallOptions, type Encoded, asEncoded } from './options.js';
 import { checkOptions } from './validate.js';
+import { typedTextFailure } from './inputGuard.js';
 
 export interface FlagModelOptions extends BaseEmbedderOptions {
   /** 'cls' (BGE's default: last hidden state of [CLS]) or 'mean' (over real tokens). */
@@ -86,7 +87,9 @@ export class FlagModel extends BaseEmbedder {
     const options = { ...given, ...fixed, maxLength: given.maxLength ?? fixed.maxLength };
     const maxLength = checkMaxLength(`${where} maxLength`, options.maxLength ?? this.settings.passageMaxLength, this.engine);
     const format = options.instructionFormat ?? '{}{}';
-    const sequences = await tokenizeMany(texts, (text) => tokenizeTruncated(this.engine, applyInstruction(text, options.instruction, format), maxLength));
+    const sequences = await tokenizeMany(texts, (text) =>
+      typedTextFailure(where, text, () => tokenizeTruncated(this.engine, applyInstruction(text, options.instruction, format), maxLength)),
+    );
     const vectors = await this.embedTokens(sequences, this.poolingMethod, options.batchSize, options.signal);
     return asEncoded(input, vectors);
   }

@@ -27,7 +27,7 @@ export function checkOptions<T extends object>(schema: OptionSchema<T>, options:
     const check = Object.prototype.hasOwnProperty.call(schema, key) ? (schema as Record<string, Check>)[key] : undefined;
     if (!check) {
       const suggestion = suggest(key, known);
-      throw new InvalidInputError(`${where}: unknown option "${key}"${suggestion ? `; did you mean "${suggestion}"?` : ''} (known: ${known.join(', ')})`);
+      throw new InvalidInputError(`${where}: unknown option ${describe(key)}${suggestion ? `; did you mean "${suggestion}"?` : ''} (known: ${known.join(', ')})`);
     }
     const value = (options as Record<string, unknown>)[key];
     if (value === undefined) continue;
