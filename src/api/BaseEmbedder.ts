@@ -5,6 +5,7 @@ import type { Engine, Pooling } from '../runtime/types.js';
 import { checkMaxLength } from '../tokens/truncate.js';
 import { withHfWordPieceRules } from '../tokens/wordpiece.js';
 import { readGguf } from '../gguf/reader.js';
+import { assertContextFits } from '../runtime/memoryEstimate.js';
 import { embedSequences } from './embedSequences.js';
 import { positiveInt, type BaseEmbedderOptions } from './options.js';
 
@@ -25,6 +26,7 @@ export async function openEngine(pathOrUri: string | undefined, options: BaseEmb
     idleTimeoutMs: options.downloadIdleTimeoutMs,
   });
   const gguf = await readGguf(path);
+  assertContextFits(gguf, options.batchTokens);
   const metadata = gguf.metadata;
   const engine = await loadEngine(path, options, gguf);
   // BERT WordPiece GGUFs: follow HF's tokenizer where llama.cpp's WPM differs (see tokens/wordpiece.ts)
