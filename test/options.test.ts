@@ -6,6 +6,8 @@ import { checkOptions, suggest } from '../src/api/validate.js';
 import { flagModelSchema } from '../src/api/options.js';
 import { BgeGgufError } from '../src/errors.js';
 import { fixturePath } from './support/fixtures.js';
+import { writeMistralFixture } from './support/mistralFixture.js';
+import { GgmlType } from '../src/gguf/types.js';
 
 async function failure(action: () => Promise<unknown>): Promise<BgeGgufError> {
   const error = await action().then(
@@ -101,6 +103,28 @@ describe('per-call options and text lists are checked', () => {
       expect(await loaded.encode([])).toEqual([]);
     } finally {
       await loaded.dispose();
+    }
+  });
+});
+
+describe('FlagICLModel per-call options, texts and examples are checked', () => {
+  it('encodeQueries / encodeCorpus / encode and setExamples give typed errors', async () => {
+    const { path } = await writeMistralFixture('options-tiny-mistral.gguf', { type: GgmlType.F32 });
+    const icl = await FlagICLModel.load(path, { threads: 2 });
+    try {
+      // eslint-disable-next-line no-sparse-arrays
+      const sparse = ['a', , 'b'] as string[];
+      for (const call of ['encode', 'encodeQueries', 'encodeCorpus'] as const) {
+        expect((await failure(() => icl[call](sparse))).message).toMatch(/hole at index 1/);
+        expect((await failure(() => icl[call](['a'], { max_length: 8 } as never))).message).toMatch(/did you mean "maxLength"/);
+        expect((await failure(() => icl[call](['a'], { signal: {} } as never))).message).toMatch(/AbortSignal/);
+      }
+      expect(() => icl.setExamples([{ instruct: 'x', query: 1 }] as never)).toThrow(/setExamples\(examples\) must be .*query/);
+      expect(() => icl.setExamples('x' as never)).toThrow(BgeGgufError);
+      icl.setExamples([{ instruct: 'x', query: 'q', response: 'r' }]);
+      icl.setExamples(null);
+    } finally {
+      await icl.dispose();
     }
   });
 });

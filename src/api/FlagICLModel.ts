@@ -15,8 +15,8 @@ import {
 import { formatFields } from '../prompt/instruction.js';
 import type { Engine } from '../runtime/types.js';
 import { BaseEmbedder, openEngine } from './BaseEmbedder.js';
-import { callTexts, flagICLModelSchema, positiveInt, textList, type BaseEmbedderOptions, type EncodeCallOptions, type Encoded, asEncoded } from './options.js';
-import { checkOptions } from './validate.js';
+import { callTexts, flagICLModelSchema, iclExamplesCheck, positiveInt, textList, type BaseEmbedderOptions, type EncodeCallOptions, type Encoded, asEncoded } from './options.js';
+import { checkOptions, checkValue } from './validate.js';
 import { typedTextFailure } from './inputGuard.js';
 
 export type { IclExample } from '../prompt/icl.js';
@@ -96,6 +96,7 @@ export class FlagICLModel extends BaseEmbedder {
    * to the examplesForTask given at load (none if none were given).
    */
   setExamples(examples?: IclExample[] | null): void {
+    if (examples !== undefined) checkValue(iclExamplesCheck, examples, 'setExamples(examples)');
     this.prefixText = buildExamplesPrefix(examples ?? this.examplesForTask, this.examplesInstructionFormat, this.queryInstructionForRetrieval);
   }
 

@@ -97,10 +97,11 @@ export const flagModelSchema: OptionSchema<FlagModelOptions> = {
 };
 
 const iclExample = objectWith({ instruct: instructionCheck, query: instructionCheck, response: instructionCheck });
+export const iclExamplesCheck = orNull(arrayOf('{ instruct, query, response } examples', iclExample));
 
 export const flagICLModelSchema: OptionSchema<FlagICLModelOptions> = {
   ...baseEmbedderSchema,
-  examplesForTask: orNull(arrayOf('{ instruct, query, response } examples', iclExample)),
+  examplesForTask: iclExamplesCheck,
   examplesInstructionFormat: isString,
   suffix: isString,
   passageInstructionForRetrieval: instructionCheck,
