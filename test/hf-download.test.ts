@@ -239,6 +239,31 @@ describe('hf: downloads', () => {
       expect(error.message).toMatch(/offline mode is on/);
     }
     expect(hub.requests).toEqual([]);
+    delete process.env.HF_HUB_OFFLINE;
+    const path = await resolveModelFile('hf:org/repo/m.gguf');
+    process.env.HF_HUB_OFFLINE = '1';
+    expect(await resolveModelFile('hf:org/repo/m.gguf')).toBe(path); // cached files load offline
+  });
+
+  it('an error thrown by onDownloadProgress reaches the caller unchanged', async () => {
+    hub.files.set('org/repo/m.gguf', { body: payload(100_000) });
+    const mine = new Error('mine');
+    const error = await resolveModelFile('hf:org/repo/m.gguf', {
+      onDownloadProgress: () => {
+        throw mine;
+      },
+    }).catch((e: unknown) => e);
+    expect(error).toBe(mine);
+  });
+
+  it('a caller waiting for another download of the same file can be cancelled', async () => {
+    hub.files.set('org/repo/slow.gguf', { body: payload(300_000), behaviour: 'slow' });
+    const first = resolveModelFile('hf:org/repo/slow.gguf');
+    const controller = new AbortController();
+    const second = resolveModelFile('hf:org/repo/slow.gguf', { signal: controller.signal });
+    setTimeout(() => controller.abort(), 100);
+    expect((await failure(second)).code).toBe('CANCELLED');
+    expect(sha256(readFileSync(await first))).toBe(sha256(hub.files.get('org/repo/slow.gguf')!.body));
   });
 
   it('a missing file is a NETWORK error naming the 404', async () => {

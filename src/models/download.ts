@@ -109,6 +109,7 @@ async function fetchInto(hf: HfUri, where: string, part: string, options: Downlo
     controller.abort();
   };
   const onAbort = () => stop('cancel');
+  let callbackError: { error: unknown } | undefined; // the caller's onDownloadProgress threw: rethrown as is
   if (options.signal?.aborted) throw new BgeGgufError('CANCELLED', `download of ${where} was cancelled`);
   options.signal?.addEventListener('abort', onAbort, { once: true });
   let timer: NodeJS.Timeout | undefined;
@@ -142,13 +143,19 @@ async function fetchInto(hf: HfUri, where: string, part: string, options: Downlo
       arm('idle', timeouts.idle);
       const size = await streamBody(response, part, have, hash, (downloaded) => {
         arm('idle', timeouts.idle);
-        options.onDownloadProgress?.({ downloaded, total });
+        try {
+          options.onDownloadProgress?.({ downloaded, total });
+        } catch (error) {
+          callbackError = { error };
+          throw error;
+        }
       });
       clearTimeout(timer);
       verify(where, part, size, hash.digest('hex'), { size: total, sha256: expected.sha256 });
       return;
     }
   } catch (cause) {
+    if (callbackError) throw callbackError.error;
     throw fail(cause);
   } finally {
     clearTimeout(timer);
