@@ -86,7 +86,12 @@ export const isString: Check = (v) => (typeof v === 'string' ? null : 'a string'
 export const isFunction: Check = (v) => (typeof v === 'function' ? null : 'a function');
 export const isPositiveInt: Check = (v) => (Number.isSafeInteger(v) && (v as number) >= 1 ? null : 'a positive integer');
 export const isPositiveNumber: Check = (v) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? null : 'a positive finite number');
-export const isAbortSignal: Check = (v) => (v instanceof AbortSignal ? null : 'an AbortSignal (e.g. AbortSignal.timeout(5000) or controller.signal)');
+/** An AbortSignal, also one from another realm or polyfill (an `aborted` flag and addEventListener). */
+export const isAbortSignal: Check = (v) =>
+  v instanceof AbortSignal ||
+  (typeof v === 'object' && v !== null && typeof (v as AbortSignal).aborted === 'boolean' && typeof (v as AbortSignal).addEventListener === 'function')
+    ? null
+    : 'an AbortSignal (e.g. AbortSignal.timeout(5000) or controller.signal)';
 
 export function oneOf(...allowed: readonly unknown[]): Check {
   return (v) => (allowed.includes(v) ? null : `one of ${allowed.map((a) => (typeof a === 'string' ? `'${a}'` : String(a))).join(', ')}`);
