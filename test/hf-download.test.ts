@@ -181,6 +181,15 @@ describe('hf: downloads', () => {
     expect(listFiles(cache)).toEqual([path]);
   });
 
+  it('a server that ignores Range gets the whole file again, not a part glued to a full copy', async () => {
+    const body = payload(300_000, 11);
+    hub.files.set('org/repo/norange.gguf', { body, behaviour: 'cut', cutTimes: 1, ignoreRange: true });
+    expect((await failure(resolveModelFile('hf:org/repo/norange.gguf'))).code).toBe('NETWORK');
+    const path = await resolveModelFile('hf:org/repo/norange.gguf');
+    expect(hub.requests.filter((r) => r.path.startsWith('/cdn/')).at(-1)?.range).toMatch(/^bytes=\d+-$/);
+    expect(sha256(readFileSync(path))).toBe(sha256(body));
+  });
+
   it('a part and a lock left by a process that died are taken over and the part resumed', async () => {
     const body = payload(100_000, 9);
     hub.files.set('org/repo/left.gguf', { body });

@@ -129,13 +129,17 @@ async function fetchInto(hf: HfUri, where: string, part: string, options: Downlo
     for (let attempt = 0; ; attempt++) {
       arm('connect', timeouts.connect);
       const { response, expected } = await request(url, have, controller.signal, where);
-      const resumed = response.status === 206 && contentRangeStart(response) === have;
-      if (response.status === 416 || (have > 0 && !resumed) || (expected.size !== null && have > expected.size)) {
+      if (response.status === 416 || (response.status === 206 && contentRangeStart(response) !== have)) {
+        // the part does not match what the server has: start again without Range
         await response.body?.cancel().catch(() => {});
         rmSync(part, { force: true });
         have = 0;
-        if (response.status === 416 && attempt === 0) continue; // retry from scratch without Range
-        if (response.status === 416) throw new BgeGgufError('NETWORK', `${endpoint} refused every byte range of ${where} (HTTP 416)`);
+        if (attempt === 0) continue;
+        throw new BgeGgufError('NETWORK', `${endpoint} answered a byte-range request for ${where} with HTTP ${response.status}`);
+      }
+      if (have > 0 && response.status !== 206) {
+        rmSync(part, { force: true }); // the server ignored Range: its body is the whole file
+        have = 0;
       }
       const total = expected.size ?? totalFromHeaders(response, have);
       const hash = createHash('sha256');

@@ -17,6 +17,8 @@ export interface HubFile {
   behaviour?: 'hang' | 'stall' | 'cut' | 'slow';
   /** With 'cut': only the first N requests are cut. */
   cutTimes?: number;
+  /** Answer Range requests with the whole file (200), as some servers do. */
+  ignoreRange?: boolean;
 }
 
 export interface HubRequest {
@@ -60,7 +62,7 @@ export async function startFakeHub(): Promise<FakeHub> {
     const cdn = /^\/cdn\/(.+)$/.exec(path);
     const file = cdn ? files.get(cdn[1]) : undefined;
     if (!cdn || !file) return void res.writeHead(404).end('not found');
-    const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
+    const range = file.ignoreRange ? null : /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
     const start = range ? Number(range[1]) : 0;
     const body = file.body.subarray(start);
     res.writeHead(range ? 206 : 200, {
