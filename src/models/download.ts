@@ -126,6 +126,8 @@ async function fetchInto(hf: HfUri, where: string, part: string, options: Downlo
   };
   try {
     let have = existsSync(part) ? statSync(part).size : 0;
+    let hash = createHash('sha256');
+    if (have > 0) await hashFile(part, hash); // before the request, so the response is not left waiting
     for (let attempt = 0; ; attempt++) {
       arm('connect', timeouts.connect);
       const { response, expected } = await request(url, have, controller.signal, where);
@@ -133,17 +135,15 @@ async function fetchInto(hf: HfUri, where: string, part: string, options: Downlo
         // the part does not match what the server has: start again without Range
         await response.body?.cancel().catch(() => {});
         rmSync(part, { force: true });
-        have = 0;
+        [have, hash] = [0, createHash('sha256')];
         if (attempt === 0) continue;
         throw new BgeGgufError('NETWORK', `${endpoint} answered a byte-range request for ${where} with HTTP ${response.status}`);
       }
       if (have > 0 && response.status !== 206) {
         rmSync(part, { force: true }); // the server ignored Range: its body is the whole file
-        have = 0;
+        [have, hash] = [0, createHash('sha256')];
       }
       const total = expected.size ?? totalFromHeaders(response, have);
-      const hash = createHash('sha256');
-      if (have > 0) await hashFile(part, hash);
       arm('idle', timeouts.idle);
       const size = await streamBody(response, part, have, hash, (downloaded) => {
         arm('idle', timeouts.idle);
