@@ -89,6 +89,8 @@ describe('hf: URIs are confined to the cache', () => {
     'hf:C:/b/x.gguf',
     'hf:a/b@/x.gguf',
     'hf:a/b/.../x.gguf',
+    'hf:a/b@refs/pr/../x.gguf',
+    'hf:a/b@refs/pr/1/../x.gguf',
   ];
 
   it.each(hostile)('%j is refused with a typed error before any request', async (uri) => {
@@ -122,6 +124,14 @@ describe('hf: URIs are confined to the cache', () => {
     const uri = 'hf:ChristianAzinn/bge-small-en-v1.5-gguf@a1b2c3d/sub_dir/bge-small-en-v1.5.Q8_0.gguf';
     expect(parseHfUri(uri)).toEqual({ repo: 'ChristianAzinn/bge-small-en-v1.5-gguf', revision: 'a1b2c3d', file: 'sub_dir/bge-small-en-v1.5.Q8_0.gguf' });
     expect(hfCachePath(parseHfUri(uri)).startsWith(join(cache, 'hf') + '/')).toBe(true);
+    expect(parseHfUri('hf:org/repo@refs/pr/3/m.gguf')).toEqual({ repo: 'org/repo', revision: 'refs/pr/3', file: 'm.gguf' });
+  });
+
+  it('a pull-request revision is requested as one encoded path segment, as the hub expects', async () => {
+    hub.files.set('org/repo/m.gguf', { body: payload(1000) });
+    const path = await resolveModelFile('hf:org/repo@refs/pr/3/m.gguf');
+    expect(hub.requests[0].path).toBe('/org/repo/resolve/refs%2Fpr%2F3/m.gguf');
+    expect(path).toBe(join(cache, 'hf', 'org', 'repo', 'refs', 'pr', '3', 'm.gguf'));
   });
 
   it("FlagModel.load('') is an error, not the embedded default model", async () => {

@@ -32,10 +32,14 @@ export function parseHfUri(uri: string): HfUri {
   const [org, repoAndRevision, ...fileParts] = parts;
   const at = repoAndRevision.indexOf('@');
   const repo = at < 0 ? repoAndRevision : repoAndRevision.slice(0, at);
-  const revision = at < 0 ? 'main' : repoAndRevision.slice(at + 1);
+  let revision = at < 0 ? 'main' : repoAndRevision.slice(at + 1);
+  // the hub's pull-request and conversion refs: @refs/pr/3/file.gguf
+  if (revision === 'refs' && /^(pr|convert)$/.test(fileParts[0] ?? '') && /^\d+$/.test(fileParts[1] ?? '') && fileParts.length > 2) {
+    revision = `refs/${fileParts.shift()}/${fileParts.shift()}`;
+  }
   if (!NAME.test(org) || org.includes('..')) throw invalid(uri, `bad org name ${JSON.stringify(org)}`);
   if (!NAME.test(repo) || repo.includes('..')) throw invalid(uri, `bad repo name ${JSON.stringify(repo)}`);
-  if (!NAME.test(revision) || revision.includes('..')) throw invalid(uri, `bad revision ${JSON.stringify(revision)}`);
+  if (!revision.split('/').every((part) => NAME.test(part) && !part.includes('..'))) throw invalid(uri, `bad revision ${JSON.stringify(revision)}`);
   for (const segment of fileParts) {
     if (!FILE_SEGMENT.test(segment) || segment.includes('..')) throw invalid(uri, `bad file path segment ${JSON.stringify(segment)}`);
   }
@@ -47,7 +51,7 @@ export function parseHfUri(uri: string): HfUri {
 /** Where an hf: file is cached, proven to lie inside the cache folder (symlinks resolved). */
 export function hfCachePath(hf: HfUri): string {
   const root = resolve(cacheDir());
-  const target = resolve(root, 'hf', ...hf.repo.split('/'), hf.revision, ...hf.file.split('/'));
+  const target = resolve(root, 'hf', ...hf.repo.split('/'), ...hf.revision.split('/'), ...hf.file.split('/'));
   assertInside(root, target);
   return target;
 }

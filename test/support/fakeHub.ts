@@ -43,11 +43,11 @@ export async function startFakeHub(): Promise<FakeHub> {
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     open.add(res);
     res.on('close', () => open.delete(res));
-    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    const path = new URL(req.url ?? '/', 'http://x').pathname; // raw: an encoded revision stays one segment
     requests.push({ path, range: req.headers.range });
     const resolve = /^\/([^/]+\/[^/]+)\/resolve\/([^/]+)\/(.+)$/.exec(path);
     if (resolve) {
-      const key = `${resolve[1]}/${resolve[3]}`;
+      const key = decodeURIComponent(`${resolve[1]}/${resolve[3]}`);
       const file = files.get(key);
       if (!file) return void res.writeHead(404).end('not found');
       if (file.behaviour === 'hang') return; // never answers
@@ -59,7 +59,7 @@ export async function startFakeHub(): Promise<FakeHub> {
       });
       return void res.end();
     }
-    const cdn = /^\/cdn\/(.+)$/.exec(path);
+    const cdn = /^\/cdn\/(.+)$/.exec(decodeURIComponent(path));
     const file = cdn ? files.get(cdn[1]) : undefined;
     if (!cdn || !file) return void res.writeHead(404).end('not found');
     const range = file.ignoreRange ? null : /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
