@@ -8,7 +8,8 @@ export type BgeGgufErrorCode =
   | 'DISPOSED' // the model or context was used after dispose()
   | 'ENCODE_FAILED' // llama.cpp returned an error while decoding
   | 'CANCELLED' // an AbortSignal fired
-  | 'NATIVE_UNAVAILABLE'; // the native addon is not built / not loadable
+  | 'NATIVE_UNAVAILABLE' // the native addon is not built / not loadable
+  | 'OUT_OF_MEMORY'; // a setting (batchTokens) needs more memory than the machine has, by an estimate made before allocating
 
 export class BgeGgufError extends Error {
   readonly code: BgeGgufErrorCode;

@@ -8,5 +8,6 @@ export { l2NormalizeInPlace } from './vectors/normalize.js';
 export { BgeGgufError, InvalidInputError, ModelNotFoundError, DisposedError, type BgeGgufErrorCode } from './errors.js';
 export type { Pooling, GpuOption, ModelInfo } from './runtime/types.js';
 export { resolveModelFile, parseHfUri } from './models/resolve.js';
+export type { DownloadProgress } from './models/resolve.js';
 export { defaultModel, lookupModel, registryNames } from './models/registry.js';
 export { convertHfToGguf, type ConvertSummary } from './convert/index.js';

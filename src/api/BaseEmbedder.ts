@@ -5,6 +5,7 @@ import type { Engine, Pooling } from '../runtime/types.js';
 import { checkMaxLength } from '../tokens/truncate.js';
 import { withHfWordPieceRules } from '../tokens/wordpiece.js';
 import { readGguf } from '../gguf/reader.js';
+import { assertContextFits } from '../runtime/memoryEstimate.js';
 import { embedSequences } from './embedSequences.js';
 import { positiveInt, type BaseEmbedderOptions } from './options.js';
 
@@ -18,8 +19,14 @@ export interface ResolvedBaseOptions {
 
 /** Loads the GGUF (path, hf: URI or the embedded default) into an engine. */
 export async function openEngine(pathOrUri: string | undefined, options: BaseEmbedderOptions): Promise<Engine> {
-  const path = await resolveModelFile(pathOrUri);
+  const path = await resolveModelFile(pathOrUri, {
+    signal: options.signal,
+    onDownloadProgress: options.onDownloadProgress,
+    connectTimeoutMs: options.downloadConnectTimeoutMs,
+    idleTimeoutMs: options.downloadIdleTimeoutMs,
+  });
   const gguf = await readGguf(path);
+  assertContextFits(gguf, options.batchTokens);
   const metadata = gguf.metadata;
   const engine = await loadEngine(path, options, gguf);
   // BERT WordPiece GGUFs: follow HF's tokenizer where llama.cpp's WPM differs (see tokens/wordpiece.ts)

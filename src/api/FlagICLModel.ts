@@ -15,7 +15,9 @@ import {
 import { formatFields } from '../prompt/instruction.js';
 import type { Engine } from '../runtime/types.js';
 import { BaseEmbedder, openEngine } from './BaseEmbedder.js';
-import { positiveInt, textList, type BaseEmbedderOptions, type EncodeCallOptions, type Encoded, asEncoded } from './options.js';
+import { callTexts, flagICLModelSchema, iclExamplesCheck, positiveInt, textList, type BaseEmbedderOptions, type EncodeCallOptions, type Encoded, asEncoded } from './options.js';
+import { checkOptions, checkValue } from './validate.js';
+import { typedTextFailure } from './inputGuard.js';
 
 export type { IclExample } from '../prompt/icl.js';
 
@@ -53,6 +55,7 @@ export class FlagICLModel extends BaseEmbedder {
     if (typeof pathOrUri !== 'string' || pathOrUri === '') {
       throw new InvalidInputError('FlagICLModel.load needs the path or hf: URI of a bge-en-icl GGUF (there is no embedded default ICL model)');
     }
+    options = checkOptions(flagICLModelSchema, options, 'FlagICLModel.load');
     const engine = await openEngine(pathOrUri, options);
     try {
       return new FlagICLModel(engine, options);
@@ -93,6 +96,7 @@ export class FlagICLModel extends BaseEmbedder {
    * to the examplesForTask given at load (none if none were given).
    */
   setExamples(examples?: IclExample[] | null): void {
+    if (examples !== undefined) checkValue(iclExamplesCheck, examples, 'setExamples(examples)');
     this.prefixText = buildExamplesPrefix(examples ?? this.examplesForTask, this.examplesInstructionFormat, this.queryInstructionForRetrieval);
   }
 
@@ -102,8 +106,9 @@ export class FlagICLModel extends BaseEmbedder {
   }
 
   /** Queries: instruction (if set) → truncate → prefix + query + suffix → <s> … </s>; queryMaxLength. */
-  async encodeQueries<T extends string | string[]>(queries: T, options: EncodeCallOptions = {}): Promise<Encoded<T>> {
-    const sequences = this.tokenizeQueries(textList(queries, 'encodeQueries'), options.maxLength);
+  async encodeQueries<T extends string | string[]>(queries: T, callOptions: EncodeCallOptions = {}): Promise<Encoded<T>> {
+    const { texts, options } = callTexts(queries, callOptions, 'encodeQueries');
+    const sequences = this.tokenizeQueries(texts, options.maxLength);
     const vectors = await this.embedTokens(sequences, 'last', options.batchSize, options.signal);
     return asEncoded(queries, vectors);
   }
@@ -115,7 +120,7 @@ export class FlagICLModel extends BaseEmbedder {
 
   /** Texts as given (an instruction only if passed in options), like passages. */
   encode<T extends string | string[]>(texts: T, options: EncodeCallOptions = {}): Promise<Encoded<T>> {
-    return this.encodePassages(texts, 'encode', options, options.instruction ?? null, options.instructionFormat ?? '{}{}');
+    return this.encodePassages(texts, 'encode', options, options?.instruction ?? null, options?.instructionFormat ?? '{}{}');
   }
 
   /** The token ids the model sees for each query (what encodeQueries embeds). */
@@ -123,9 +128,11 @@ export class FlagICLModel extends BaseEmbedder {
     const length = positiveInt('maxLength', maxLength, this.settings.queryMaxLength);
     const budget = queryBudget(this.tokenizer, this.prefixText, this.suffix, length);
     return textList(queries, 'tokenizeQueries').map((query) =>
-      this.checkFits(
-        assembleQuery(this.tokenizer, applyIclInstruction(query, this.queryInstructionForRetrieval, this.queryInstructionFormat), this.prefixText, this.suffix, budget),
-        length,
+      typedTextFailure('encodeQueries', query, () =>
+        this.checkFits(
+          assembleQuery(this.tokenizer, applyIclInstruction(query, this.queryInstructionForRetrieval, this.queryInstructionFormat), this.prefixText, this.suffix, budget),
+          length,
+        ),
       ),
     );
   }
@@ -147,11 +154,11 @@ export class FlagICLModel extends BaseEmbedder {
     return assemblePassage(this.tokenizer, text, positiveInt('maxLength', maxLength, this.settings.passageMaxLength));
   }
 
-  private async encodePassages<T extends string | string[]>(input: T, where: string, options: EncodeCallOptions, instruction: string | null, format: string): Promise<Encoded<T>> {
-    const texts = textList(input, where);
+  private async encodePassages<T extends string | string[]>(input: T, where: string, callOptions: EncodeCallOptions, instruction: string | null, format: string): Promise<Encoded<T>> {
+    const { texts, options } = callTexts(input, callOptions, where);
     const maxLength = positiveInt(`${where} maxLength`, options.maxLength, this.settings.passageMaxLength);
     const sequences = texts.map((text) =>
-      assemblePassage(this.tokenizer, instruction === null ? text : formatFields(unescapeNewlines(format), instruction, text), maxLength),
+      typedTextFailure(where, text, () => assemblePassage(this.tokenizer, instruction === null ? text : formatFields(unescapeNewlines(format), instruction, text), maxLength)),
     );
     const vectors = await this.embedTokens(sequences, 'last', options.batchSize, options.signal);
     return asEncoded(input, vectors);

@@ -60,7 +60,7 @@ export function sizeLabel(params: number): string {
 
 async function collectTensors(dir: string, layers: number): Promise<{ kept: Array<[SafetensorsTensor, string]>; skipped: string[] }> {
   const all: SafetensorsTensor[] = [];
-  for (const file of safetensorsFiles(dir)) all.push(...(await readSafetensorsHeader(file)).tensors);
+  for (const file of safetensorsFiles(dir)) for (const tensor of (await readSafetensorsHeader(file)).tensors) all.push(tensor);
   // Sorted by name: the order the script's safetensors loader hands tensors over in.
   all.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const kept: Array<[SafetensorsTensor, string]> = [];
