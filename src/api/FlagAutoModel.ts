@@ -18,7 +18,7 @@ export interface AutoModelOptions extends FlagModelOptions {
  * from models/registry.json by model name (the last path component, like FlagEmbedding).
  */
 export class FlagAutoModel {
-  static async fromFinetuned(nameOrPath: string, options: AutoModelOptions = {}): Promise<FlagModel | import('./FlagICLModel.js').FlagICLModel> {
+  static async fromFinetuned(nameOrPath: string, options: AutoModelOptions = {}): Promise<FlagModel | import('./FlagICLModel.js').FlagICLModel | import('./FlagLLMModel.js').FlagLLMModel> {
     const match = lookupModel(nameOrPath);
     const file = options.modelPath ?? (match && !looksLikeFile(nameOrPath) ? match.entry.gguf : nameOrPath);
     if (!file) {
@@ -43,8 +43,12 @@ async function loadForEntry(name: string, entry: RegistryEntry, file: string, op
       const { FlagICLModel } = await import('./FlagICLModel.js');
       return FlagICLModel.load(file, { ...instruction, ...options } as never);
     }
+    case 'FlagLLMModel': {
+      const { FlagLLMModel } = await import('./FlagLLMModel.js');
+      return FlagLLMModel.load(file, { ...instruction, ...options } as never);
+    }
     default:
-      throw new BgeGgufError('UNSUPPORTED_MODEL', `${name} is a ${entry.class} in FlagEmbedding, which bge-gguf does not implement yet; supported: FlagModel (BERT encoders, bge-m3 dense) and FlagICLModel (bge-en-icl)`);
+      throw new BgeGgufError('UNSUPPORTED_MODEL', `${name} is a ${entry.class} in FlagEmbedding, which bge-gguf does not implement yet; supported: FlagModel (BERT encoders, bge-m3 dense), FlagICLModel (bge-en-icl) and FlagLLMModel (decoder embedders)`);
   }
 }
 
