@@ -12,6 +12,8 @@ import { referencePassage, referenceQuery, referenceSuffixEosLength, type IclRef
 import { hfSpmTokenizer, readSpmVocabArrays, rustDecode, type HfSpmTokenizer } from './support/hfSpmTokenizer.js';
 import { EXAMPLES, TASK } from './support/iclTutorial.js';
 import { spmVocabPath, writeMistralFixture } from './support/mistralFixture.js';
+import { cosine, mistralEmbedding } from './support/mistralReference.js';
+import type { MistralWeights } from './support/synthetic/mistral.js';
 import { Rng } from './support/synthetic/random.js';
 
 const ICL_TOKENS = ['<instruct>', '<query>', '<response>'];
@@ -24,6 +26,7 @@ interface Setup {
   name: string;
   tok: HfSpmTokenizer;
   path: string;
+  weights: MistralWeights;
   models: FlagICLModel[];
 }
 const setups: Record<'plain' | 'extended', Setup> = {} as never;
@@ -32,9 +35,9 @@ beforeAll(async () => {
   const base = await readSpmVocabArrays(spmVocabPath());
   for (const name of ['plain', 'extended'] as const) {
     const added = name === 'extended' ? ICL_TOKENS : [];
-    const { path } = await writeMistralFixture(`icl-tokens-${name}.gguf`, { type: GgmlType.F32, layers: 1, addedControlTokens: added });
+    const { path, weights } = await writeMistralFixture(`icl-tokens-${name}.gguf`, { type: GgmlType.F32, layers: 1, addedControlTokens: added });
     const vocab = { pieces: [...base.pieces, ...added], scores: [...base.scores, ...added.map(() => 0)], types: [...base.types, ...added.map(() => 3)] };
-    setups[name] = { name, tok: hfSpmTokenizer(vocab), path, models: [] };
+    setups[name] = { name, tok: hfSpmTokenizer(vocab), path, weights, models: [] };
   }
 });
 afterAll(async () => {
@@ -137,6 +140,15 @@ for (const name of ['plain', 'extended'] as const) {
       const m = await model(s, config());
       const differing = texts.filter((t) => JSON.stringify(Array.from(m.tokenize(t, 64))) !== JSON.stringify(referencePassage(s.tok, t, 64)));
       expect(differing).toEqual([]);
+    });
+
+    it("embeds the tutorial's few-shot queries as the float64 reference does on FlagEmbedding's ids: cosine >= 0.99999", async () => {
+      const s = setups[name];
+      const c = config({ instruction: TASK, examples: EXAMPLES });
+      const queries = [...TUTORIAL_QUERIES, 'a 🦙 with <s> inside'];
+      const vectors = await (await model(s, c)).encodeQueries(queries);
+      const cosines = queries.map((q, i) => cosine(vectors[i], mistralEmbedding(s.weights, referenceQuery(s.tok, q, c))));
+      expect(Math.min(...cosines)).toBeGreaterThanOrEqual(0.99999);
     });
 
     it('a 7 MB query is cut to the same ids as HF gives, quickly and without a stack overflow', async () => {
