@@ -14,6 +14,8 @@ import { llamaSourceDir } from '../scripts/llama-source.mjs';
 import { lookupModel } from '../src/models/registry.js';
 import { cosineSimilarity } from '../src/vectors/similarity.js';
 import { decoderEmbedding } from './support/decoderReference.js';
+import { hfQwen2Tokenizer } from './support/hfQwen2Tokenizer.js';
+import { generatedTexts } from './support/mixedTexts.js';
 import { fixtureDir } from './support/fixtures.js';
 import { writeSyntheticDecoder, type DecoderArch, type DecoderWeights, type SyntheticDecoderOptions } from './support/synthetic/decoders.js';
 
@@ -83,10 +85,18 @@ for (const arch of ['qwen2', 'gemma2'] as const) {
   });
 }
 
-describe('Qwen2 normalization', () => {
+describe('Qwen2 tokenization vs Hugging Face', () => {
   it("applies the tokenizer's NFC: decomposed and composed text give the same ids", () => {
     const { model } = loaded.qwen2;
     expect(Array.from(model.tokenize('cafe\u0301 n\u0303'))).toEqual(Array.from(model.tokenize('café ñ')));
+  });
+
+  it('1,200 generated texts (decomposed accents, special tokens written out): ids identical to tokenizers.js', async () => {
+    const hf = await hfQwen2Tokenizer(vocab(SHAPES.qwen2.vocab));
+    const { model } = loaded.qwen2;
+    const texts = [...generatedTexts(1200, 99, ['<|endoftext|>', '<|im_start|>', '<|im_end|>', "'s", "'LL", 'e\u0301', 'A\u030a', '\u1100\u1161'])];
+    const differing = texts.filter((t) => JSON.stringify(Array.from(model.tokenize(t, 4096)).slice(0, -1)) !== JSON.stringify(hf.encode(t)));
+    expect(differing).toEqual([]);
   });
 });
 
