@@ -1,5 +1,6 @@
 export { FlagModel, type FlagModelOptions } from './api/FlagModel.js';
 export { FlagICLModel, type FlagICLModelOptions, type IclExample } from './api/FlagICLModel.js';
+export { FlagLLMModel, type FlagLLMModelOptions } from './api/FlagLLMModel.js';
 export { loadTaskExamples, listExampleTasks, type TaskExamples } from './prompt/taskExamples.js';
 export { FlagAutoModel, type AutoModelOptions } from './api/FlagAutoModel.js';
 export type { BaseEmbedderOptions, EncodeCallOptions } from './api/options.js';

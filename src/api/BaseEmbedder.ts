@@ -5,6 +5,7 @@ import type { Engine, Pooling } from '../runtime/types.js';
 import { checkMaxLength } from '../tokens/truncate.js';
 import { withHfWordPieceRules } from '../tokens/wordpiece.js';
 import { readGguf } from '../gguf/reader.js';
+import type { GgufFile } from '../gguf/types.js';
 import { assertContextFits } from '../runtime/memoryEstimate.js';
 import { embedSequences } from './embedSequences.js';
 import { positiveInt, type BaseEmbedderOptions } from './options.js';
@@ -19,6 +20,11 @@ export interface ResolvedBaseOptions {
 
 /** Loads the GGUF (path, hf: URI or the embedded default) into an engine. */
 export async function openEngine(pathOrUri: string | undefined, options: BaseEmbedderOptions): Promise<Engine> {
+  return (await openModel(pathOrUri, options)).engine;
+}
+
+/** openEngine, also handing back the GGUF header it read (read once per load). */
+export async function openModel(pathOrUri: string | undefined, options: BaseEmbedderOptions): Promise<{ engine: Engine; gguf: GgufFile }> {
   const path = await resolveModelFile(pathOrUri, {
     signal: options.signal,
     onDownloadProgress: options.onDownloadProgress,
@@ -31,7 +37,7 @@ export async function openEngine(pathOrUri: string | undefined, options: BaseEmb
   const engine = await loadEngine(path, options, gguf);
   // BERT WordPiece GGUFs: follow HF's tokenizer where llama.cpp's WPM differs (see tokens/wordpiece.ts)
   const unk = metadata.get('tokenizer.ggml.unknown_token_id')?.value;
-  return metadata.get('tokenizer.ggml.model')?.value === 'bert' && unk !== undefined ? withHfWordPieceRules(engine, Number(unk)) : engine;
+  return { engine: metadata.get('tokenizer.ggml.model')?.value === 'bert' && unk !== undefined ? withHfWordPieceRules(engine, Number(unk)) : engine, gguf };
 }
 
 /** State and plumbing every embedder shares: the engine, post-processing and disposal. */

@@ -5,7 +5,7 @@ import { resolveModelFile } from '../models/resolve.js';
 import { poolingFromGguf } from '../runtime/types.js';
 import type { FlagICLModelOptions } from './FlagICLModel.js';
 import { FlagModel, type FlagModelOptions } from './FlagModel.js';
-import { autoModelSchema, flagICLModelSchema, flagModelSchema } from './options.js';
+import { autoModelSchema, flagICLModelSchema, flagLLMModelSchema, flagModelSchema } from './options.js';
 import { checkOptions, type OptionSchema } from './validate.js';
 
 /** FlagModel's options, FlagICLModel's (used when the model is a decoder), and two of its own. */
@@ -21,7 +21,7 @@ export interface AutoModelOptions extends FlagModelOptions, Pick<FlagICLModelOpt
  * from models/registry.json by model name (the last path component, like FlagEmbedding).
  */
 export class FlagAutoModel {
-  static async fromFinetuned(nameOrPath: string, options: AutoModelOptions = {}): Promise<FlagModel | import('./FlagICLModel.js').FlagICLModel> {
+  static async fromFinetuned(nameOrPath: string, options: AutoModelOptions = {}): Promise<FlagModel | import('./FlagICLModel.js').FlagICLModel | import('./FlagLLMModel.js').FlagLLMModel> {
     options = checkOptions(autoModelSchema, options, 'FlagAutoModel.fromFinetuned');
     if (typeof nameOrPath !== 'string' || nameOrPath.trim() === '') {
       throw new ModelNotFoundError(`FlagAutoModel.fromFinetuned needs a model name, GGUF path or hf: URI, got ${typeof nameOrPath === 'string' ? 'an empty string' : String(nameOrPath)}`);
@@ -50,8 +50,12 @@ async function loadForEntry(name: string, entry: RegistryEntry, file: string, op
       const { FlagICLModel } = await import('./FlagICLModel.js');
       return FlagICLModel.load(file, { ...instruction, ...optionsFor(flagICLModelSchema, 'FlagICLModel', name, options) });
     }
+    case 'FlagLLMModel': {
+      const { FlagLLMModel } = await import('./FlagLLMModel.js');
+      return FlagLLMModel.load(file, { ...instruction, ...optionsFor(flagLLMModelSchema, 'FlagLLMModel', name, options) });
+    }
     default:
-      throw new BgeGgufError('UNSUPPORTED_MODEL', `${name} is a ${entry.class} in FlagEmbedding, which bge-gguf does not implement yet; supported: FlagModel (BERT encoders, bge-m3 dense) and FlagICLModel (bge-en-icl)`);
+      throw new BgeGgufError('UNSUPPORTED_MODEL', `${name} is a ${entry.class} in FlagEmbedding, which bge-gguf does not implement yet; supported: FlagModel (BERT encoders, bge-m3 dense), FlagICLModel (bge-en-icl) and FlagLLMModel (decoder embedders)`);
   }
 }
 

@@ -4,6 +4,7 @@ import type { EngineChoice } from '../runtime/load.js';
 import type { EngineOptions } from '../runtime/types.js';
 import type { FlagICLModelOptions } from './FlagICLModel.js';
 import type { FlagModelOptions } from './FlagModel.js';
+import type { FlagLLMModelOptions } from './FlagLLMModel.js';
 import type { AutoModelOptions } from './FlagAutoModel.js';
 import {
   arrayOf,
@@ -108,6 +109,12 @@ export const flagICLModelSchema: OptionSchema<FlagICLModelOptions> = {
   passageInstructionFormat: isString,
 };
 
+export const flagLLMModelSchema: OptionSchema<FlagLLMModelOptions> = {
+  ...baseEmbedderSchema,
+  passageInstructionForRetrieval: instructionCheck,
+  passageInstructionFormat: isString,
+};
+
 export const autoModelSchema: OptionSchema<AutoModelOptions> = {
   ...flagModelSchema,
   ...flagICLModelSchema,
@@ -129,6 +136,7 @@ export type PublicOptionsHaveNoIndexSignature = [
   Assert<HasNoIndexSignature<BaseEmbedderOptions>>,
   Assert<HasNoIndexSignature<FlagModelOptions>>,
   Assert<HasNoIndexSignature<FlagICLModelOptions>>,
+  Assert<HasNoIndexSignature<FlagLLMModelOptions>>,
   Assert<HasNoIndexSignature<AutoModelOptions>>,
   Assert<HasNoIndexSignature<EncodeCallOptions>>,
 ];

@@ -1,9 +1,10 @@
 import { FlagAutoModel } from '../api/FlagAutoModel.js';
 import { FlagModel } from '../api/FlagModel.js';
 import type { FlagICLModel } from '../api/FlagICLModel.js';
+import type { FlagLLMModel } from '../api/FlagLLMModel.js';
 import { intFlag, stringFlag, type ParsedArgs } from './args.js';
 
-export type AnyModel = FlagModel | FlagICLModel;
+export type AnyModel = FlagModel | FlagICLModel | FlagLLMModel;
 
 /** --model (path, hf: URI or registry name; default: the embedded model), --pooling, --threads, --batch-size. */
 export async function loadModelFromArgs(args: ParsedArgs): Promise<AnyModel> {

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { BgeGgufError } from '../errors.js';
 import type { FlagICLModel } from '../api/FlagICLModel.js';
+import type { FlagLLMModel } from '../api/FlagLLMModel.js';
 import type { FlagModel } from '../api/FlagModel.js';
 
 export interface ServerOptions {
@@ -25,7 +26,7 @@ class HttpError extends Error {
  *  POST /v1/embeddings  OpenAI-compatible {input: string | string[]} → {data: [{embedding, index}]}
  * Bad requests get a 4xx JSON error; nothing a client sends can take the process down.
  */
-export function createEmbeddingServer(model: FlagModel | FlagICLModel, options: ServerOptions = {}): Server {
+export function createEmbeddingServer(model: FlagModel | FlagICLModel | FlagLLMModel, options: ServerOptions = {}): Server {
   const maxBodyBytes = options.maxBodyBytes ?? 8 * 1024 * 1024;
   const maxTexts = options.maxTexts ?? 2048;
   const modelName = options.modelName ?? 'bge-gguf';
