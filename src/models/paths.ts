@@ -1,11 +1,8 @@
 import { homedir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { packageRoot } from '../packageRoot.cjs';
 
-/** The package root (works from src/ under vitest and from dist/ once compiled). */
-export function packageRoot(): string {
-  return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-}
+export { packageRoot };
 
 export function modelsDir(): string {
   return join(packageRoot(), 'models');
