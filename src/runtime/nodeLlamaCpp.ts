@@ -1,4 +1,4 @@
-import { availableParallelism } from 'node:os';
+import { resolveThreads } from './threads.js';
 import { BgeGgufError, DisposedError, InvalidInputError } from '../errors.js';
 import { poolingFromGguf, type Engine, type EngineOptions, type ModelInfo, type Pooling, type TokenizeOptions } from './types.js';
 
@@ -36,7 +36,7 @@ export async function createNodeLlamaCppEngine(path: string, options: EngineOpti
     name: String(meta.general.name ?? path),
   };
   const context = await model.createEmbeddingContext({
-    threads: options.threads ?? availableParallelism(),
+    threads: resolveThreads(options.threads),
     contextSize: trainContextLength + 1, // node-llama-cpp refuses inputs of length >= contextSize
     batchSize: trainContextLength + 1,
   });
