@@ -125,6 +125,11 @@ export function addonDirs(): string[] {
   return [join(root, 'build', 'Release'), join(root, 'prebuilds', `${process.platform}-${process.arch}`)].map(unpacked);
 }
 
+/** The file a variant loads from (build/Release first, then prebuilds/), whether or not it exists. */
+export function addonPath(variant: NativeVariant): string {
+  return addonFile(variant);
+}
+
 function addonFile(variant: NativeVariant): string {
   const dirs = addonDirs();
   const found = dirs.map((d) => join(d, FILES[variant])).find((f) => existsSync(f));
