@@ -9,8 +9,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { basename, dirname, join, resolve, sep } from 'node:path';
-import { packageRoot } from '../packageRoot.cjs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { packageRoot, unpacked } from '../models/paths.js';
 
 export type NativeVariant = 'cpu' | 'source' | 'cuda' | 'vulkan';
 
@@ -109,14 +109,6 @@ interface ManifestEntry {
   package: string | null;
   /** Library file names in that package's bins folder, in load order. */
   libs: string[];
-}
-
-/** Inside an Electron asar archive, native files must be (and are) read from app.asar.unpacked. */
-export function unpacked(path: string): string {
-  const marker = `app.asar${sep}`;
-  if (!path.includes(marker)) return path;
-  const outside = path.replace(marker, `app.asar.unpacked${sep}`);
-  return existsSync(outside) ? outside : path;
 }
 
 /** Folders that may hold addon files: built on this machine first, then the shipped prebuilt ones. */
