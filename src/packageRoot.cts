@@ -1,5 +1,5 @@
 // A .cts file so it is CommonJS in both builds and can use __dirname (the ESM build has no
-// __dirname and src/ must not use import.meta, which the CommonJS build cannot compile).
+// __dirname, and the CommonJS build cannot compile ESM-only module metadata), so src/ has one way to find its files.
 // Written without type annotations: vitest loads .cts files untransformed.
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
