@@ -44,7 +44,7 @@ if (problem) {
   console.warn(
     `bge-gguf: the native addon does not load (${problem}).\n` +
       `  bge-gguf still works on node-llama-cpp, about 20x slower.\n` +
-      (prebuilt ? '' : `  No prebuilt addon for ${platform}: `) +
+      (prebuilt ? '' : `  There is no prebuilt addon for ${platform}.\n`) +
       `  Fix: npm rebuild bge-gguf --build-from-source   (needs cmake and a C++ compiler)`,
   );
 }
