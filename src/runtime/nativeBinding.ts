@@ -119,10 +119,6 @@ export function addonDirs(): string[] {
 
 /** The file a variant loads from (build/Release first, then prebuilds/), whether or not it exists. */
 export function addonPath(variant: NativeVariant): string {
-  return addonFile(variant);
-}
-
-function addonFile(variant: NativeVariant): string {
   const dirs = addonDirs();
   const found = dirs.map((d) => join(d, FILES[variant])).find((f) => existsSync(f));
   return found ?? join(dirs[0], FILES[variant]);
@@ -168,7 +164,7 @@ function cudaFallbackFiles(): string[] {
 function forcedAddon(): { variant: NativeVariant; file: string } | null {
   const value = process.env.BGE_GGUF_NATIVE_ADDON;
   if (!value) return null;
-  if (value in FILES) return { variant: value as NativeVariant, file: addonFile(value as NativeVariant) };
+  if (value in FILES) return { variant: value as NativeVariant, file: addonPath(value as NativeVariant) };
   const file = resolve(value);
   const entry = Object.entries(FILES).find(([, name]) => name === basename(file));
   return { variant: (entry?.[0] as NativeVariant | undefined) ?? 'cpu', file };
@@ -178,7 +174,7 @@ const loaded = new Map<string, LoadedAddon>();
 const failures = new Map<string, string>();
 
 /** Loads (once) the addon file of a variant; throws an Error whose message says why it cannot. */
-export function loadAddon(variant: NativeVariant, file = addonFile(variant)): LoadedAddon {
+export function loadAddon(variant: NativeVariant, file = addonPath(variant)): LoadedAddon {
   const cached = loaded.get(file);
   if (cached) return cached;
   const failed = failures.get(file);
@@ -211,7 +207,7 @@ export function loadAddon(variant: NativeVariant, file = addonFile(variant)): Lo
 
 /** Whether a variant's addon file exists (built or shipped), without loading it. */
 export function isAddonBuilt(variant: NativeVariant): boolean {
-  return existsSync(addonFile(variant));
+  return existsSync(addonPath(variant));
 }
 
 /**
