@@ -127,47 +127,46 @@ async function measureAndRecord(path: string, type: string, key: string, measure
   return chosen;
 }
 
-/** tokens/s of each CPU build encoding a fixed batch with this model (a build that fails to load is left out). */
+/**
+ * tokens/s of each CPU build encoding the same fixed batch with this model (a build that fails to
+ * load is left out). The builds take turns, best of several rounds each, so a load change on a
+ * shared machine hits both alike.
+ */
 export async function measureCpuBuilds(path: string): Promise<Partial<Record<CpuBuild, number>>> {
-  const result: Partial<Record<CpuBuild, number>> = {};
-  for (const build of ['cpu', 'source'] as const) {
-    try {
-      result[build] = await tokensPerSecond(build, path);
-    } catch {
-      // not loadable here: the other build wins
-    }
-  }
-  return result;
-}
-
-async function tokensPerSecond(build: CpuBuild, path: string): Promise<number> {
-  const { addon } = loadAddon(build);
   const bytes = existsSync(path) ? statSync(path).size : 0;
   // Enough work to dominate timer noise on a small encoder, little enough on a 7B decoder.
-  const [sequences, length, rounds] = bytes < 300e6 ? [8, 64, 3] : bytes < 2e9 ? [4, 32, 2] : [1, 16, 1];
-  const model = await addon.loadModel(path, { gpuLayers: 0, useMmap: true });
+  const [sequences, length, rounds] = bytes < 300e6 ? [4, 64, 5] : bytes < 2e9 ? [2, 32, 3] : [1, 16, 1];
+  const runners: Array<{ build: CpuBuild; run: () => Promise<unknown>; close: () => void; best: number }> = [];
   try {
-    const info = model.info();
-    const context = model.createContext({
-      pooling: info.causal ? 'last' : 'mean',
-      nBatch: sequences * length,
-      nSeqMax: sequences,
-      threads: resolveThreads(undefined),
-    });
-    try {
-      const batch = Array.from({ length: sequences }, (_, s) => Int32Array.from({ length }, (_, i) => (1000 + s * 131 + i * 7) % info.nVocab));
-      await context.encode(batch); // warm-up: first-touch of the weights, threadpool start
-      let best = Infinity;
-      for (let r = 0; r < rounds; r++) {
-        const started = performance.now();
-        await context.encode(batch);
-        best = Math.min(best, performance.now() - started);
+    for (const build of ['cpu', 'source'] as const) {
+      try {
+        const { addon } = loadAddon(build);
+        const model = await addon.loadModel(path, { gpuLayers: 0, useMmap: true });
+        const info = model.info();
+        let context;
+        try {
+          context = model.createContext({ pooling: info.causal ? 'last' : 'mean', nBatch: sequences * length, nSeqMax: sequences, threads: resolveThreads(undefined) });
+        } catch (error) {
+          model.dispose();
+          throw error;
+        }
+        const batch = Array.from({ length: sequences }, (_, s) => Int32Array.from({ length }, (_, i) => (1000 + s * 131 + i * 7) % info.nVocab));
+        const ctx = context;
+        runners.push({ build, run: () => ctx.encode(batch), close: () => (ctx.dispose(), model.dispose()), best: Infinity });
+      } catch {
+        // not loadable here: the other build wins
       }
-      return (sequences * length * 1000) / best;
-    } finally {
-      context.dispose();
     }
+    for (const runner of runners) await runner.run(); // warm-up: first touch of the weights, threadpool start
+    for (let round = 0; round < rounds; round++) {
+      for (const runner of runners) {
+        const started = performance.now();
+        await runner.run();
+        runner.best = Math.min(runner.best, performance.now() - started);
+      }
+    }
+    return Object.fromEntries(runners.map((r) => [r.build, (sequences * length * 1000) / r.best]));
   } finally {
-    model.dispose();
+    for (const runner of runners) runner.close();
   }
 }
