@@ -287,7 +287,15 @@ describe('native engine', () => {
       const f16 = fixturePath('tiny-bert-f16.gguf');
       const choose = (path: string, measure: (path: string) => Promise<{ cpu: number; source: number }>) =>
         preferredCpuVariant(path, undefined, { measure, cacheFile, sourceBuilt: true });
-      expect(await choose(f32, fake({ cpu: 100, source: 150 }))).toBe('source');
+      const warn = console.warn;
+      const notices: string[] = [];
+      console.warn = (message: string) => void notices.push(message);
+      try {
+        expect(await choose(f32, fake({ cpu: 100, source: 150 }))).toBe('source');
+      } finally {
+        console.warn = warn;
+      }
+      expect(notices).toEqual([expect.stringMatching(/timing the prebuilt and the from-source llama\.cpp builds .* F32 weights/)]);
       expect(await choose(f32, fake({ cpu: 900, source: 1 }))).toBe('source'); // cached: not measured again
       expect(await choose(f16, fake({ cpu: 300, source: 200 }))).toBe('cpu'); // another weight type: measured
       expect(measured).toEqual([f32, f16]);

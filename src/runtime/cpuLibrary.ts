@@ -110,6 +110,7 @@ export async function preferredCpuVariant(
 
 async function measureAndRecord(path: string, type: string, key: string, measure: MeasureFn, cacheFile: string): Promise<CpuBuild> {
   let tokensPerSecond: Partial<Record<CpuBuild, number>>;
+  console.warn(`bge-gguf: timing the prebuilt and the from-source llama.cpp builds on this CPU for ${type} weights (once; a few seconds on an idle machine; cached in ${cacheFile})`);
   try {
     tokensPerSecond = await measure(path);
   } catch {
