@@ -87,6 +87,11 @@ export abstract class BaseEmbedder {
     });
   }
 
+  /** `await using model = await FlagModel.load()` disposes the model when the scope ends. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.dispose();
+  }
+
   /** Frees the model and its contexts. Safe to call twice. */
   async dispose(): Promise<void> {
     const engine = this.engineRef;

@@ -9,6 +9,7 @@ const HELP = `bge-gguf — BGE embeddings on GGUF / llama.cpp
   bge-gguf serve [--port 8080] [--host 127.0.0.1] [--model M]
   bge-gguf convert <hf-dir> <out.gguf> [--type f32|f16|q8_0]
   bge-gguf models            lists the model names FlagAutoModel knows
+  bge-gguf doctor [--model M] [--no-encode]   native addon, CPU backend, GPUs, versions, a timed encode
 
   M is a local .gguf, an hf:<org>/<repo>/<file>.gguf URI, or a registry name; default: the embedded model.`;
 
@@ -21,6 +22,11 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./serve.js')).runServe(rest);
     case 'convert':
       return (await import('./convert.js')).runConvert(rest);
+    case 'doctor': {
+      const model = rest.includes('--model') ? rest[rest.indexOf('--model') + 1] : undefined;
+      console.log(await (await import('./doctor.js')).runDoctor({ model, encode: !rest.includes('--no-encode') }));
+      return 0;
+    }
     case 'models':
       console.log(registryNames().join('\n'));
       return 0;

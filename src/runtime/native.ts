@@ -2,7 +2,6 @@
  * The native engine: our addon over llama.cpp's C API. Many sequences per llama_decode,
  * pooling chosen per call (one llama context per pooling mode, created on first use).
  */
-import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
 import { BgeGgufError, DisposedError, InvalidInputError, ModelNotFoundError } from '../errors.js';
 import {
@@ -16,6 +15,7 @@ import {
   type NativeModelInfo,
 } from './nativeBinding.js';
 import { preferredCpuVariant } from './cpuLibrary.js';
+import { resolveThreads } from './threads.js';
 import type { GgufFile } from '../gguf/types.js';
 import { poolingFromGguf, type Engine, type EngineOptions, type GpuOption, type ModelInfo, type Pooling, type TokenizeOptions } from './types.js';
 
@@ -216,7 +216,7 @@ export const FA_TILE_ROWS = 64;
 /** `gguf`: the file's header when the caller has already read it (spares a second read). */
 export async function createNativeEngine(path: string, options: NativeEngineOptions = {}, gguf?: GgufFile): Promise<Engine> {
   if (typeof path !== 'string' || path.length === 0) throw new InvalidInputError('model path must be a non-empty string');
-  const threads = positiveInt(options.threads, 'threads', availableParallelism(), 1024);
+  const threads = resolveThreads(options.threads === undefined ? undefined : positiveInt(options.threads, 'threads', 1, 1024));
   const batchTokens = positiveInt(options.batchTokens, 'batchTokens', DEFAULT_BATCH_TOKENS, 1 << 20);
   const maxSequences = positiveInt(options.maxSequences, 'maxSequences', MAX_SEQUENCES, MAX_SEQUENCES);
   positiveInt(options.parallelDecodes, 'parallelDecodes', 1, threads);

@@ -1,4 +1,4 @@
-import { availableParallelism } from 'node:os';
+import { resolveThreads } from './threads.js';
 import { BgeGgufError, DisposedError, InvalidInputError } from '../errors.js';
 import { poolingFromGguf, type Engine, type EngineOptions, type ModelInfo, type Pooling, type TokenizeOptions } from './types.js';
 
@@ -36,7 +36,7 @@ export async function createNodeLlamaCppEngine(path: string, options: EngineOpti
     name: String(meta.general.name ?? path),
   };
   const context = await model.createEmbeddingContext({
-    threads: options.threads ?? availableParallelism(),
+    threads: resolveThreads(options.threads),
     contextSize: trainContextLength + 1, // node-llama-cpp refuses inputs of length >= contextSize
     batchSize: trainContextLength + 1,
   });
@@ -66,7 +66,7 @@ export async function createNodeLlamaCppEngine(path: string, options: EngineOpti
     async encodeBatch(sequences: Int32Array[], pooling: Pooling, signal?: AbortSignal): Promise<Float32Array[]> {
       check();
       if (ggufPooling !== pooling) {
-        throw new BgeGgufError('UNSUPPORTED_MODEL', `the node-llama-cpp fallback can only pool as the GGUF says (${ggufPooling ?? 'none'}), not '${pooling}'; build the native addon (npm run build:native) for other pooling methods`);
+        throw new BgeGgufError('UNSUPPORTED_MODEL', `the node-llama-cpp fallback can only pool as the GGUF says (${ggufPooling ?? 'none'}), not '${pooling}'; the native addon pools any way (npm rebuild bge-gguf --build-from-source when it does not load)`);
       }
       const out: Float32Array[] = [];
       for (const sequence of sequences) {

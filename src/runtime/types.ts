@@ -32,7 +32,7 @@ export interface ModelInfo {
 }
 
 export interface EngineOptions {
-  threads?: number; // default: physical cores (os.availableParallelism())
+  threads?: number; // default: the cores this process can use (affinity and cgroup quota); more are clamped with a warning
   gpu?: GpuOption; // default 'auto' (CPU where no GPU backend is present)
   useMmap?: boolean; // default true
   /** Largest number of tokens in one decode (micro-batch). */
