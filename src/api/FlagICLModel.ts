@@ -104,7 +104,7 @@ export class FlagICLModel extends BaseEmbedder {
   /** Queries: instruction (if set) → truncate → prefix + query + suffix → <s> … </s>; queryMaxLength. */
   async encodeQueries<T extends string | string[]>(queries: T, options: EncodeCallOptions = {}): Promise<Encoded<T>> {
     const sequences = this.tokenizeQueries(textList(queries, 'encodeQueries'), options.maxLength);
-    const vectors = await this.embedTokens(sequences, 'last', options.batchSize, options.signal);
+    const vectors = await this.embedTokens(sequences, 'last', options.batchSize, options.signal, options.onProgress);
     return asEncoded(queries, vectors);
   }
 
@@ -153,7 +153,7 @@ export class FlagICLModel extends BaseEmbedder {
     const sequences = texts.map((text) =>
       assemblePassage(this.tokenizer, instruction === null ? text : formatFields(unescapeNewlines(format), instruction, text), maxLength),
     );
-    const vectors = await this.embedTokens(sequences, 'last', options.batchSize, options.signal);
+    const vectors = await this.embedTokens(sequences, 'last', options.batchSize, options.signal, options.onProgress);
     return asEncoded(input, vectors);
   }
 }

@@ -74,6 +74,10 @@ export class FlagModel extends BaseEmbedder {
     return this.encodeWith(texts, 'encode', { ...options, maxLength: options.maxLength ?? this.settings.passageMaxLength });
   }
 
+  protected override get tokenIdsPooling(): 'cls' | 'mean' {
+    return this.poolingMethod;
+  }
+
   /** The token ids the model sees for a text ([CLS] … [SEP], truncated to maxLength). */
   tokenize(text: string, maxLength: number = this.settings.passageMaxLength): Int32Array {
     textList(text, 'tokenize');
@@ -85,7 +89,7 @@ export class FlagModel extends BaseEmbedder {
     const maxLength = checkMaxLength(`${where} maxLength`, options.maxLength ?? this.settings.passageMaxLength, this.engine);
     const format = options.instructionFormat ?? '{}{}';
     const sequences = await tokenizeMany(texts, (text) => tokenizeTruncated(this.engine, applyInstruction(text, options.instruction, format), maxLength));
-    const vectors = await this.embedTokens(sequences, this.poolingMethod, options.batchSize, options.signal);
+    const vectors = await this.embedTokens(sequences, this.poolingMethod, options.batchSize, options.signal, options.onProgress);
     return asEncoded(input, vectors);
   }
 }

@@ -28,6 +28,34 @@ export interface EncodeCallOptions {
   instruction?: string | null;
   instructionFormat?: string;
   signal?: AbortSignal;
+  /** Called with {done: 0} once the texts are tokenized, then after every batch the engine finishes. */
+  onProgress?: (progress: EncodeProgress) => void;
+}
+
+/** What onProgress reports: texts embedded so far of `total`, and their tokens (special tokens included). */
+export interface EncodeProgress {
+  done: number;
+  total: number;
+  tokens: number;
+  totalTokens: number;
+}
+
+/** Options of encodeTokenIds: token ids in, vectors out. */
+export interface TokenIdsCallOptions {
+  /** Longest sequence, special tokens included (default passageMaxLength); longer content is cut. */
+  maxLength?: number;
+  batchSize?: number;
+  signal?: AbortSignal;
+  onProgress?: (progress: EncodeProgress) => void;
+}
+
+/** Options of encodeBatches: which encode method runs on each batch, and how many texts per batch. */
+export interface EncodeBatchesOptions {
+  /** Texts per yielded batch (default: the model's batchSize). */
+  batchSize?: number;
+  /** 'corpus' (encodeCorpus, default), 'queries' (encodeQueries) or 'plain' (encode). */
+  kind?: 'corpus' | 'queries' | 'plain';
+  signal?: AbortSignal;
 }
 
 export function positiveInt(name: string, value: number | undefined | null, fallback: number): number {
