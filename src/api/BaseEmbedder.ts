@@ -1,7 +1,7 @@
 import { DisposedError, InvalidInputError } from '../errors.js';
 import { loadEngine } from '../runtime/load.js';
 import { resolveModelFile } from '../models/resolve.js';
-import type { Engine, Pooling } from '../runtime/types.js';
+import type { Engine, ModelInfo, Pooling } from '../runtime/types.js';
 import { checkMaxLength, specialTokens } from '../tokens/truncate.js';
 import { withHfWordPieceRules } from '../tokens/wordpiece.js';
 import { readGguf } from '../gguf/reader.js';
@@ -58,6 +58,11 @@ export abstract class BaseEmbedder {
   /** Length of the vectors this model returns. */
   get dimension(): number {
     return this.settings.truncateDim ?? this.engine.info.embeddingDim;
+  }
+
+  /** What the GGUF says about the model: architecture, dimensions, context length, vocabulary size, special tokens. */
+  get modelInfo(): Readonly<ModelInfo> {
+    return this.engine.info;
   }
 
   /** 'native' (batched addon) or 'node-llama-cpp' (fallback). */

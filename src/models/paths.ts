@@ -17,3 +17,8 @@ export function cacheDir(): string {
   const base = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
   return join(base, 'bge-gguf');
 }
+
+/** The folder the library's code runs from: src/ (TypeScript, under tsx or vitest) or dist/ (compiled). */
+export function codeDir(): string {
+  return resolve(dirname(fileURLToPath(import.meta.url)), '..');
+}
