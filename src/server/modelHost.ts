@@ -1,9 +1,11 @@
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { ModelSpec } from '../cli/loadModel.js';
 import { BgeGgufError } from '../errors.js';
-import { codeDir } from '../models/paths.js';
+import { codeDir, packageRoot } from '../models/paths.js';
 import { fromWire, type WireError } from './httpError.js';
 import type { EmbedJob, EmbedResult, ServedModelInfo } from './types.js';
 
@@ -40,7 +42,7 @@ export class ModelHost {
 
   /** Starts the worker and waits until the model is loaded (a load error is thrown here). */
   static async start(spec: ModelSpec, name: string): Promise<ModelHost> {
-    const worker = new Worker(workerFile(), { workerData: spec, execArgv: workerExecArgv() });
+    const worker = startWorker(spec);
     const info = await new Promise<Omit<ServedModelInfo, 'name'>>((resolve, reject) => {
       const onMessage = (message: { type: string; info?: Omit<ServedModelInfo, 'name'>; error?: WireError }) => {
         worker.off('error', reject);
@@ -79,14 +81,15 @@ export class ModelHost {
   }
 }
 
-/** The compiled worker beside this file in dist/, or the TypeScript source run through tsx. */
-function workerFile(): string {
+/**
+ * The compiled worker beside this file in dist/; from src/ (tests, `node --import tsx`), the TypeScript
+ * source loaded through tsx's loader (Node 20 workers ignore --import for their entry file).
+ */
+function startWorker(spec: ModelSpec): Worker {
   const js = join(codeDir(), 'server', 'modelWorker.js');
-  return existsSync(js) ? js : join(codeDir(), 'server', 'modelWorker.ts');
-}
-
-function workerExecArgv(): string[] {
-  const argv = process.execArgv.filter((a) => !a.startsWith('--inspect'));
-  if (workerFile().endsWith('.ts') && !argv.some((a) => a.includes('tsx'))) argv.push('--import', 'tsx');
-  return argv;
+  if (existsSync(js)) return new Worker(js, { workerData: spec });
+  const ts = pathToFileURL(join(codeDir(), 'server', 'modelWorker.ts')).href;
+  const tsxApi = pathToFileURL(createRequire(join(packageRoot(), 'package.json')).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
+  const code = `import(${JSON.stringify(tsxApi)}).then((tsx) => tsx.register()).then(() => import(${JSON.stringify(ts)}))`;
+  return new Worker(code, { eval: true, workerData: spec });
 }
