@@ -58,7 +58,7 @@ describe('bge-gguf serve: production HTTP behaviour', () => {
     const waiting = new AbortController();
     const second = fetch(`${server.base}/v1/embeddings`, { ...big, signal: waiting.signal }).catch(() => null);
     await new Promise((r) => setTimeout(r, 300));
-    const third = await fetch(`${server.base}/v1/embeddings`, json({ input: 'x' }));
+    const third = await fetch(`${server.base}/v1/embeddings`, big);
     expect(third.status).toBe(429);
     expect(third.headers.get('retry-after')).toBe('1');
     expect(((await third.json()) as { error: { code: string } }).error.code).toBe('rate_limit_exceeded');

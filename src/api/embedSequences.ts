@@ -27,10 +27,11 @@ export async function embedSequences(engine: Engine, sequences: Int32Array[], op
     },
   );
   const results = new Array<Float32Array>(sequences.length);
-  const totalTokens = sequences.reduce((sum, s) => sum + s.length, 0);
+  const tokenCounts = sequences.map((s) => s.length);
+  const totalTokens = tokenCounts.reduce((sum, n) => sum + n, 0);
   let done = 0;
   let tokens = 0;
-  options.onProgress?.({ done, total: sequences.length, tokens, totalTokens });
+  options.onProgress?.({ done, total: sequences.length, tokens, totalTokens, tokenCounts });
   let next = 0;
   let failed = false;
   const worker = async () => {
@@ -44,7 +45,7 @@ export async function embedSequences(engine: Engine, sequences: Int32Array[], op
           tokens += sequences[index].length;
         });
         done += group.length;
-        options.onProgress?.({ done, total: sequences.length, tokens, totalTokens });
+        options.onProgress?.({ done, total: sequences.length, tokens, totalTokens, tokenCounts });
       } catch (error) {
         failed = true; // the other workers stop taking groups
         throw error;

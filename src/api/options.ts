@@ -38,6 +38,8 @@ export interface EncodeProgress {
   total: number;
   tokens: number;
   totalTokens: number;
+  /** Tokens of each text as embedded (after truncation, special tokens included), in input order. */
+  tokenCounts: readonly number[];
 }
 
 /** Options of encodeTokenIds: token ids in, vectors out. */

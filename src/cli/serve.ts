@@ -83,7 +83,7 @@ export function serveCommand(): Command {
       if (stopping) return;
       stopping = true;
       context.draining = true;
-      console.error(`bge-gguf: ${signal}: finishing ${context.queue.active + context.queue.depth} requests in flight, then exiting`);
+      console.error(`bge-gguf: ${signal}: finishing ${context.queue.active + context.queue.depth + context.smallQueue.active + context.smallQueue.depth} requests in flight, then exiting`);
       setTimeout(() => process.exit(1), options.timeoutMs + 5000).unref();
       await app.close(); // stops accepting, waits for in-flight requests
       await model.close();

@@ -2,7 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import cors from '@fastify/cors';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { BgeGgufError } from '../errors.js';
-import { DEFAULT_LIMITS, executeWith, type ServerContext, type ServerLimits } from './context.js';
+import { DEFAULT_LIMITS, SMALL_IN_FLIGHT, executeWith, type ServerContext, type ServerLimits } from './context.js';
 import { ApiError } from './httpError.js';
 import { createMetrics } from './metrics.js';
 import type { ModelHost } from './modelHost.js';
@@ -42,12 +42,14 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false } },
   });
   const queue = new WorkQueue(limits.concurrency, limits.maxQueue);
+  const smallQueue = new WorkQueue(SMALL_IN_FLIGHT, limits.maxQueue);
   const base = {
     model: options.model,
     modelName: options.modelName,
     limits,
     queue,
-    metrics: createMetrics(() => queue.depth, () => queue.active),
+    smallQueue,
+    metrics: createMetrics(() => queue.depth + smallQueue.depth, () => queue.active + smallQueue.active),
     draining: false,
     startedAt: Date.now(),
   };

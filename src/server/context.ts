@@ -3,6 +3,7 @@ import { BgeGgufError } from '../errors.js';
 import { ApiError } from './httpError.js';
 import type { Metrics } from './metrics.js';
 import type { ModelHost } from './modelHost.js';
+import { isSmallJob } from './embedJob.js';
 import type { EmbedJob, EmbedResult } from './types.js';
 import type { WorkQueue } from './workQueue.js';
 
@@ -22,6 +23,9 @@ export interface ServerLimits {
   maxQueue: number;
 }
 
+/** Small requests the worker holds at once to merge them. */
+export const SMALL_IN_FLIGHT = 512;
+
 export const DEFAULT_LIMITS: ServerLimits = {
   maxBodyBytes: 8 * 1024 * 1024,
   maxTexts: 2048,
@@ -37,7 +41,10 @@ export interface ServerContext {
   /** Name reported when a request names no model. */
   modelName: string;
   limits: ServerLimits;
+  /** Large requests: limits.concurrency at once, limits.maxQueue waiting. */
   queue: WorkQueue;
+  /** Small requests (a few short texts): many at once, since the worker merges them into shared encode calls. */
+  smallQueue: WorkQueue;
   metrics: Metrics;
   draining: boolean;
   startedAt: number;
@@ -63,7 +70,8 @@ export function executeWith(context: Omit<ServerContext, 'execute'>) {
     };
     reply.raw.once('close', onClose);
     try {
-      const result = await context.queue.run(() => model.run(job, controller.signal), controller.signal);
+      const queue = isSmallJob(job) ? context.smallQueue : context.queue;
+      const result = await queue.run(() => model.run(job, controller.signal), controller.signal);
       context.metrics.texts.inc(result.count);
       context.metrics.tokens.inc(result.tokens);
       return result;

@@ -19,12 +19,7 @@ export async function runEmbedJob(model: ServedModel, job: EmbedJob, signal: Abo
   const onProgress = (progress: EncodeProgress) => {
     tokens = progress.totalTokens;
     if (progress.done === 0 && progress.totalTokens > job.maxTokens) {
-      overLimit = new ApiError(
-        400,
-        `the request has ${progress.totalTokens} tokens after truncation, more than this server's limit of ${job.maxTokens} per request; send fewer or shorter inputs`,
-        'too_many_tokens',
-        'input',
-      );
+      overLimit = tooManyTokens(progress.totalTokens, job.maxTokens);
       controller.abort(overLimit);
     }
   };
@@ -39,6 +34,23 @@ export async function runEmbedJob(model: ServedModel, job: EmbedJob, signal: Abo
   } finally {
     signal.removeEventListener('abort', stop);
   }
+  return serializeResult(job, vectors, tokens);
+}
+
+/** Small jobs (a few short texts) are merged with others into one encode call by the worker. */
+export function isSmallJob(job: EmbedJob): boolean {
+  if (!job.texts || job.texts.length > 64) return false;
+  let chars = 0;
+  for (const text of job.texts) chars += text.length;
+  return chars <= 32_768;
+}
+
+export function tooManyTokens(tokens: number, max: number): ApiError {
+  return new ApiError(400, `the request has ${tokens} tokens after truncation, more than this server's limit of ${max} per request; send fewer or shorter inputs`, 'too_many_tokens', 'input');
+}
+
+/** Applies `dimensions` and serializes the data array (float or base64, OpenAI's or the plain shape). */
+export function serializeResult(job: EmbedJob, vectors: Float32Array[], tokens: number): EmbedResult {
   if (job.dimensions !== undefined) vectors = vectors.map((v) => (job.dimensions! < v.length ? l2NormalizeInPlace(v.slice(0, job.dimensions)) : v));
   const encoded = vectors.map((v) => (job.format === 'base64' ? JSON.stringify(littleEndianBase64(v)) : JSON.stringify(Array.from(v))));
   const dataJson =
