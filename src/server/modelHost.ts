@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { ModelSpec } from '../cli/loadModel.js';
-import { BgeGgufError } from '../errors.js';
+import { BgeGgufError, type BgeGgufErrorCode } from '../errors.js';
 import { codeDir, packageRoot } from '../models/paths.js';
 import { fromWire, type WireError } from './httpError.js';
 import type { EmbedJob, EmbedResult, ServedModelInfo } from './types.js';
@@ -47,7 +47,7 @@ export class ModelHost {
       const onMessage = (message: { type: string; info?: Omit<ServedModelInfo, 'name'>; error?: WireError }) => {
         worker.off('error', reject);
         if (message.type === 'ready') resolve(message.info!);
-        else reject(new BgeGgufError('MODEL_LOAD_FAILED', message.error?.message ?? 'the model worker failed to start'));
+        else reject(new BgeGgufError((message.error?.libraryCode as BgeGgufErrorCode) ?? 'MODEL_LOAD_FAILED', message.error?.message ?? 'the model worker failed to start'));
       };
       worker.once('message', onMessage);
       worker.once('error', reject);
