@@ -20,13 +20,16 @@ const { values: args } = parseArgs({
     concurrency: { type: 'string', default: '200' },
     'large-seconds': { type: 'string', default: '5' },
     skip: { type: 'string', default: '' },
+    // e.g. "--threads 1": on an oversubscribed machine llama.cpp's thread barriers cost more than they gain
+    'server-args': { type: 'string', default: '' },
   },
 });
 const root = join(import.meta.dirname, '..');
 const skip = new Set(args.skip.split(',').filter(Boolean));
 
 function startServer(extra = []) {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), 'serve', '--port', '0', ...extra], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  const serverArgs = args['server-args'].split(' ').filter(Boolean);
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), 'serve', '--port', '0', ...serverArgs, ...extra], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (d) => {
@@ -84,7 +87,7 @@ async function idleAfter(pid, limitMs = 30_000) {
   }
 }
 
-const report = { cpu: cpus()[0]?.model, cores: cpus().length };
+const report = { cpu: cpus()[0]?.model, cores: cpus().length, server_args: args['server-args'] };
 
 if (!skip.has('load')) {
   const server = await startServer(['--max-queue', '1000']);
