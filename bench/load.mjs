@@ -20,7 +20,7 @@ const { values: args } = parseArgs({
     concurrency: { type: 'string', default: '200' },
     'large-seconds': { type: 'string', default: '5' },
     skip: { type: 'string', default: '' },
-    // e.g. "--threads 1": on an oversubscribed machine llama.cpp's thread barriers cost more than they gain
+    // e.g. --server-args="--threads 1": on an oversubscribed machine llama.cpp's thread barriers cost more than they gain
     'server-args': { type: 'string', default: '' },
   },
 });
