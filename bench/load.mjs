@@ -68,6 +68,13 @@ function healthProbe(base, every = 20) {
   };
 }
 
+/** The server's own view of its HTTP thread: event-loop delay p99 and max over its life (prom-client's monitorEventLoopDelay). */
+async function eventLoop(base) {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const read = (name) => Number(new RegExp(`^bge_gguf_nodejs_eventloop_lag_${name}_seconds (\\S+)`, 'm').exec(text)?.[1] ?? NaN) * 1000;
+  return { p99_ms: Number(read('p99').toFixed(1)), max_ms: Number(read('max').toFixed(1)) };
+}
+
 /** CPU seconds the process has used (Linux /proc). */
 function cpuSeconds(pid) {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
@@ -121,6 +128,7 @@ if (!skip.has('load')) {
     p50_ms: percentile(latencies, 50),
     p99_ms: percentile(latencies, 99),
     health_under_load: await stopProbe(),
+    server_event_loop_delay: await eventLoop(server.base),
   };
   await server.stop();
 }
@@ -142,6 +150,7 @@ if (!skip.has('large')) {
     body_mb: Number((JSON.stringify({ input }).length / 1e6).toFixed(2)),
     health_while_encoding: health,
     client_abandons: { server_cpu_seconds_before: cpuBefore, idle_after_ms: idleMs },
+    server_event_loop_delay: await eventLoop(server.base),
   };
   await server.stop();
 }
@@ -155,7 +164,7 @@ if (!skip.has('icl')) {
   const res = await post(server.base, { input: text });
   const body = await res.json();
   const ms = performance.now() - t;
-  report.icl_7mb_text = { status: res.status, request_ms: Number(ms.toFixed(0)), prompt_tokens: body.usage?.prompt_tokens, health_meanwhile: await stopProbe() };
+  report.icl_7mb_text = { status: res.status, request_ms: Number(ms.toFixed(0)), prompt_tokens: body.usage?.prompt_tokens, health_meanwhile: await stopProbe(), server_event_loop_delay: await eventLoop(server.base) };
   await server.stop();
 }
 

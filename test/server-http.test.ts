@@ -72,7 +72,7 @@ describe('bge-gguf serve: production HTTP behaviour', () => {
 
   it('finishes in-flight requests on SIGTERM, then exits 0', async () => {
     const own = await startServer();
-    const pending = fetch(`${own.base}/v1/embeddings`, json({ input: longTexts(12) }));
+    const pending = fetch(`${own.base}/v1/embeddings`, json({ input: longTexts(12, 40) }));
     await waitBusy(own.base);
     const code = own.stop();
     const response = await pending;
@@ -100,7 +100,7 @@ describe('bge-gguf serve: options', () => {
   });
 
   it('enforces --cors, body, text, token and time limits', async () => {
-    const server = await startServer(['--cors', 'https://app.example', '--max-body-bytes', '20000', '--max-texts', '3', '--max-tokens-per-request', '40', '--timeout-ms', '200']);
+    const server = await startServer(['--cors', 'https://app.example', '--max-body-bytes', '20000', '--max-texts', '3', '--max-tokens-per-request', '40']);
     try {
       const preflight = await fetch(`${server.base}/v1/embeddings`, {
         method: 'OPTIONS',

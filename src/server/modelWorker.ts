@@ -106,17 +106,31 @@ async function runMerged(group: Entry[]): Promise<void> {
   }
   const texts = group.flatMap((e) => e.job.texts!);
   let counts: readonly number[] = [];
+  const tokensOf = (k: number) => {
+    const start = group.slice(0, k).reduce((sum, e) => sum + e.job.texts!.length, 0);
+    return counts.slice(start, start + group[k].job.texts!.length).reduce((sum, c) => sum + c, 0);
+  };
+  // once tokenized: requests over their token limit are answered at once and no longer hold the call
+  const onProgress = (p: { done: number; tokenCounts: readonly number[] }) => {
+    if (p.done !== 0) return;
+    counts = p.tokenCounts;
+    group.forEach((entry, k) => {
+      const tokens = tokensOf(k);
+      if (tokens > entry.job.maxTokens) {
+        answer(entry, { error: tooManyTokens(tokens, entry.job.maxTokens) });
+        entry.controller.abort(tooManyTokens(tokens, entry.job.maxTokens));
+      }
+    });
+  };
   try {
-    const options = { signal: shared.signal, onProgress: (p: { tokenCounts: readonly number[] }) => void (counts = p.tokenCounts) };
+    const options = { signal: shared.signal, onProgress };
     const vectors = group[0].job.kind === 'queries' ? await model.encodeQueries(texts, options) : await model.encodeCorpus(texts, options);
     let offset = 0;
-    for (const entry of group) {
+    group.forEach((entry, k) => {
       const n = entry.job.texts!.length;
-      const tokens = counts.slice(offset, offset + n).reduce((sum, c) => sum + c, 0);
-      if (tokens > entry.job.maxTokens) answer(entry, { error: tooManyTokens(tokens, entry.job.maxTokens) });
-      else answer(entry, { result: serializeResult(entry.job, vectors.slice(offset, offset + n), tokens) });
+      if (!entry.answered) answer(entry, { result: serializeResult(entry.job, vectors.slice(offset, offset + n), tokensOf(k)) });
       offset += n;
-    }
+    });
   } catch (error) {
     for (const entry of group) answer(entry, { error });
   }
