@@ -74,9 +74,12 @@ export class ModelHost {
   /** Frees the model and ends the worker. */
   async close(): Promise<void> {
     if (this.exited) return;
-    const exited = new Promise((resolve) => this.worker.once('exit', resolve));
+    const closed = new Promise((resolve) => {
+      this.worker.on('message', (m: { type: string }) => m.type === 'closed' && resolve(undefined));
+      this.worker.once('exit', resolve);
+    });
     this.worker.postMessage({ type: 'close' });
-    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
+    await closed; // the worker has cancelled its jobs, waited for the engine and freed the model
     await this.worker.terminate();
   }
 }

@@ -26,6 +26,12 @@ interface Entry {
 }
 
 const entries = new Map<number, Entry>();
+/** Encode calls under way; closing waits for them, since freeing the model under a running decode would crash. */
+const calls = new Set<Promise<unknown>>();
+const track = (call: Promise<unknown>) => {
+  calls.add(call);
+  void call.finally(() => calls.delete(call));
+};
 const pending: Entry[] = [];
 let mergedRunning = 0;
 let model: AnyModel;
@@ -47,7 +53,7 @@ async function main(): Promise<void> {
   port.on('message', (message: { type: string; id: number; job: EmbedJob }) => {
     if (message.type === 'job') accept(message.id, message.job);
     else if (message.type === 'cancel') cancel(message.id);
-    else if (message.type === 'close') void model.dispose().then(() => process.exit(0));
+    else if (message.type === 'close') void close();
   });
   const info = { dimension: model.dimension, engine: model.engineKind, causal: model.modelInfo.causal, vocabSize: model.modelInfo.vocabSize };
   port.postMessage({ type: 'ready', info });
@@ -61,9 +67,11 @@ function accept(id: number, job: EmbedJob): void {
     pump();
     return;
   }
-  runEmbedJob(model, job, entry.controller.signal).then(
-    (result) => answer(entry, { result }),
-    (error: unknown) => answer(entry, { error }),
+  track(
+    runEmbedJob(model, job, entry.controller.signal).then(
+      (result) => answer(entry, { result }),
+      (error: unknown) => answer(entry, { error }),
+    ),
   );
 }
 
@@ -75,6 +83,14 @@ function cancel(id: number): void {
   if (waiting !== -1) pending.splice(waiting, 1);
   entry.controller.abort(error);
   answer(entry, { error });
+}
+
+/** Cancels what is left, waits for the engine to stop, frees the model, then tells the host. */
+async function close(): Promise<void> {
+  for (const id of [...entries.keys()]) cancel(id);
+  while (calls.size > 0) await Promise.allSettled([...calls]);
+  await model.dispose();
+  port.postMessage({ type: 'closed' });
 }
 
 /** Starts merged calls while there is room: each takes the waiting small jobs of one kind, oldest first. */
@@ -90,10 +106,12 @@ function pump(): void {
       } else i++;
     }
     mergedRunning++;
-    void runMerged(group).finally(() => {
-      mergedRunning--;
-      pump();
-    });
+    track(
+      runMerged(group).finally(() => {
+        mergedRunning--;
+        pump();
+      }),
+    );
   }
 }
 
