@@ -44,6 +44,15 @@ describe('bge-gguf serve: production HTTP behaviour', () => {
     for (const name of ['bge_gguf_http_requests_total', 'bge_gguf_http_request_duration_seconds_bucket', 'bge_gguf_texts_total', 'bge_gguf_tokens_total', 'bge_gguf_queue_depth']) {
       expect(metrics).toContain(name);
     }
+    // bodies from 256 KiB on are parsed in a worker thread: same answers
+    for (const size of [100, 400_000]) {
+      const bad = await fetch(`${server.base}/v1/embeddings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: `{"input": "${'x'.repeat(size)}` });
+      expect(bad.status, `${size}`).toBe(400);
+      expect(((await bad.json()) as { error: { code: string } }).error.code).toBe('invalid_json');
+    }
+    const large = await fetch(`${server.base}/v1/embeddings`, json({ input: ['word '.repeat(80_000), 'short'], encoding_format: 'float' }));
+    expect(large.status).toBe(200);
+    expect(((await large.json()) as { data: unknown[] }).data).toHaveLength(2);
     const notFound = await fetch(`${server.base}/nope`);
     expect(notFound.status).toBe(404);
     expect(((await notFound.json()) as { error: { type: string } }).error.type).toBe('invalid_request_error');

@@ -4,6 +4,7 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOpt
 import { BgeGgufError } from '../errors.js';
 import { DEFAULT_LIMITS, SMALL_IN_FLIGHT, executeWith, type ServerContext, type ServerLimits } from './context.js';
 import { ApiError } from './httpError.js';
+import { registerJsonBodies } from './jsonBody.js';
 import { createMetrics } from './metrics.js';
 import type { ModelHost } from './modelHost.js';
 import { embedRoute } from './routes/embed.js';
@@ -56,6 +57,8 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
   // one object: executeWith reads context.model at call time (serve sets it once the model has loaded)
   const context: ServerContext = Object.assign(base, { execute: executeWith(base) });
 
+  app.removeContentTypeParser('application/json');
+  registerJsonBodies(app);
   if (options.cors) await app.register(cors, { origin: options.cors === true ? '*' : options.cors, methods: ['GET', 'POST', 'OPTIONS'] });
   if (options.apiKey) {
     const expected = Buffer.from(options.apiKey);

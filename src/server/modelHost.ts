@@ -1,11 +1,7 @@
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import type { ModelSpec } from '../cli/loadModel.js';
 import { BgeGgufError, type BgeGgufErrorCode } from '../errors.js';
-import { codeDir, packageRoot } from '../models/paths.js';
+import type { Worker } from 'node:worker_threads';
+import { spawnWorker } from './spawnWorker.js';
 import { fromWire, type WireError } from './httpError.js';
 import type { EmbedJob, EmbedResult, ServedModelInfo } from './types.js';
 
@@ -42,7 +38,7 @@ export class ModelHost {
 
   /** Starts the worker and waits until the model is loaded (a load error is thrown here). */
   static async start(spec: ModelSpec, name: string): Promise<ModelHost> {
-    const worker = startWorker(spec);
+    const worker = spawnWorker('modelWorker', spec);
     const info = await new Promise<Omit<ServedModelInfo, 'name'>>((resolve, reject) => {
       const onMessage = (message: { type: string; info?: Omit<ServedModelInfo, 'name'>; error?: WireError }) => {
         worker.off('error', reject);
@@ -82,17 +78,4 @@ export class ModelHost {
     await closed; // the worker has cancelled its jobs, waited for the engine and freed the model
     await this.worker.terminate();
   }
-}
-
-/**
- * The compiled worker beside this file in dist/; from src/ (tests, `node --import tsx`), the TypeScript
- * source loaded through tsx's loader (Node 20 workers ignore --import for their entry file).
- */
-function startWorker(spec: ModelSpec): Worker {
-  const js = join(codeDir(), 'server', 'modelWorker.js');
-  if (existsSync(js)) return new Worker(js, { workerData: spec });
-  const ts = pathToFileURL(join(codeDir(), 'server', 'modelWorker.ts')).href;
-  const tsxApi = pathToFileURL(createRequire(join(packageRoot(), 'package.json')).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
-  const code = `import(${JSON.stringify(tsxApi)}).then((tsx) => tsx.register()).then(() => import(${JSON.stringify(ts)}))`;
-  return new Worker(code, { eval: true, workerData: spec });
 }
