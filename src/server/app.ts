@@ -71,6 +71,10 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
       }
     });
   }
+  // draining (SIGTERM): answers close their connection, so keep-alive clients do not hold the exit back
+  app.addHook('onSend', async (_request, reply) => {
+    if (context.draining) reply.header('connection', 'close');
+  });
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     context.metrics.requests.inc({ route, method: request.method, status: String(reply.statusCode) });
