@@ -88,7 +88,7 @@ export class FlagModel extends BaseEmbedder {
     const texts = textList(input, where);
     const maxLength = checkMaxLength(`${where} maxLength`, options.maxLength ?? this.settings.passageMaxLength, this.engine);
     const format = options.instructionFormat ?? '{}{}';
-    const sequences = await tokenizeMany(texts, (text) => tokenizeTruncated(this.engine, applyInstruction(text, options.instruction, format), maxLength));
+    const sequences = await tokenizeMany(texts, (text) => tokenizeTruncated(this.engine, applyInstruction(text, options.instruction, format), maxLength), 128, options.signal);
     const vectors = await this.embedTokens(sequences, this.poolingMethod, options.batchSize, options.signal, options.onProgress);
     return asEncoded(input, vectors);
   }
