@@ -4,6 +4,7 @@ export { FlagLLMModel, type FlagLLMModelOptions } from './api/FlagLLMModel.js';
 export { loadTaskExamples, listExampleTasks, type TaskExamples } from './prompt/taskExamples.js';
 export { FlagAutoModel, type AutoModelOptions } from './api/FlagAutoModel.js';
 export type { BaseEmbedderOptions, EncodeCallOptions } from './api/options.js';
+export type { EncodeProgress, EncodeBatchesOptions, TokenIdsCallOptions } from './api/options.js';
 export { cosineSimilarity, dot, similarityMatrix, topK, type ScoredIndex } from './vectors/similarity.js';
 export { l2NormalizeInPlace } from './vectors/normalize.js';
 export { BgeGgufError, InvalidInputError, ModelNotFoundError, DisposedError, type BgeGgufErrorCode } from './errors.js';

@@ -20,3 +20,8 @@ export function packageRoot() {
     if (dirname(dir) === dir) throw new Error(`bge-gguf: no package.json named bge-gguf above ${__dirname}`);
   }
 }
+
+/** The folder the library's code runs from: src/ (under tsx or vitest), dist/ or dist/cjs. */
+export function codeDir() {
+  return __dirname;
+}

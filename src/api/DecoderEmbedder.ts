@@ -123,7 +123,7 @@ export abstract class DecoderEmbedder extends BaseEmbedder {
     const sequences = texts.map((text) =>
       typedTextFailure(where, text, () => this.wrap(instruction === null ? text : formatFields(unescapeNewlines(format), instruction, text), maxLength)),
     );
-    const vectors = await this.embedTokens(sequences, 'last', options.batchSize, options.signal);
+    const vectors = await this.embedTokens(sequences, 'last', options.batchSize, options.signal, options.onProgress);
     return asEncoded(input, vectors);
   }
 }

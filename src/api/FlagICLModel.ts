@@ -84,7 +84,7 @@ export class FlagICLModel extends DecoderEmbedder {
   async encodeQueries<T extends string | string[]>(queries: T, callOptions: EncodeCallOptions = {}): Promise<Encoded<T>> {
     const { texts, options } = callTexts(queries, callOptions, 'encodeQueries');
     const sequences = this.tokenizeQueries(texts, options.maxLength);
-    const vectors = await this.embedTokens(sequences, 'last', options.batchSize, options.signal);
+    const vectors = await this.embedTokens(sequences, 'last', options.batchSize, options.signal, options.onProgress);
     return asEncoded(queries, vectors);
   }
 

@@ -75,6 +75,10 @@ export class FlagModel extends BaseEmbedder {
     return this.encodeWith(texts, 'encode', options, { maxLength: this.settings.passageMaxLength });
   }
 
+  protected override get tokenIdsPooling(): 'cls' | 'mean' {
+    return this.poolingMethod;
+  }
+
   /** The token ids the model sees for a text ([CLS] … [SEP], truncated to maxLength). */
   tokenize(text: string, maxLength: number = this.settings.passageMaxLength): Int32Array {
     textList(text, 'tokenize');
@@ -87,10 +91,13 @@ export class FlagModel extends BaseEmbedder {
     const options = { ...given, ...fixed, maxLength: given.maxLength ?? fixed.maxLength };
     const maxLength = checkMaxLength(`${where} maxLength`, options.maxLength ?? this.settings.passageMaxLength, this.engine);
     const format = options.instructionFormat ?? '{}{}';
-    const sequences = await tokenizeMany(texts, (text) =>
-      typedTextFailure(where, text, () => tokenizeTruncated(this.engine, applyInstruction(text, options.instruction, format), maxLength)),
+    const sequences = await tokenizeMany(
+      texts,
+      (text) => typedTextFailure(where, text, () => tokenizeTruncated(this.engine, applyInstruction(text, options.instruction, format), maxLength)),
+      128,
+      options.signal,
     );
-    const vectors = await this.embedTokens(sequences, this.poolingMethod, options.batchSize, options.signal);
+    const vectors = await this.embedTokens(sequences, this.poolingMethod, options.batchSize, options.signal, options.onProgress);
     return asEncoded(input, vectors);
   }
 }

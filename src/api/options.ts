@@ -58,6 +58,36 @@ export interface EncodeCallOptions {
   instruction?: string | null;
   instructionFormat?: string;
   signal?: AbortSignal;
+  /** Called with {done: 0} once the texts are tokenized, then after every batch the engine finishes. */
+  onProgress?: (progress: EncodeProgress) => void;
+}
+
+/** What onProgress reports: texts embedded so far of `total`, and their tokens (special tokens included). */
+export interface EncodeProgress {
+  done: number;
+  total: number;
+  tokens: number;
+  totalTokens: number;
+  /** Tokens of each text as embedded (after truncation, special tokens included), in input order. */
+  tokenCounts: readonly number[];
+}
+
+/** Options of encodeTokenIds: token ids in, vectors out. */
+export interface TokenIdsCallOptions {
+  /** Longest sequence, special tokens included (default passageMaxLength); longer content is cut. */
+  maxLength?: number;
+  batchSize?: number;
+  signal?: AbortSignal;
+  onProgress?: (progress: EncodeProgress) => void;
+}
+
+/** Options of encodeBatches: which encode method runs on each batch, and how many texts per batch. */
+export interface EncodeBatchesOptions {
+  /** Texts per yielded batch (default: the model's batchSize). */
+  batchSize?: number;
+  /** 'corpus' (encodeCorpus, default), 'queries' (encodeQueries) or 'plain' (encode). */
+  kind?: 'corpus' | 'queries' | 'plain';
+  signal?: AbortSignal;
 }
 
 // ---- Option schemas: one line per option (see DEVELOPERS.md, "Adding an option") ----
@@ -127,6 +157,20 @@ export const encodeCallSchema: OptionSchema<EncodeCallOptions> = {
   maxLength: isPositiveInt,
   instruction: instructionCheck,
   instructionFormat: isString,
+  signal: isAbortSignal,
+  onProgress: isFunction,
+};
+
+export const tokenIdsCallSchema: OptionSchema<TokenIdsCallOptions> = {
+  maxLength: isPositiveInt,
+  batchSize: isPositiveInt,
+  signal: isAbortSignal,
+  onProgress: isFunction,
+};
+
+export const encodeBatchesSchema: OptionSchema<EncodeBatchesOptions> = {
+  batchSize: isPositiveInt,
+  kind: choice('corpus', 'queries', 'plain'),
   signal: isAbortSignal,
 };
 

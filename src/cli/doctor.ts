@@ -4,6 +4,7 @@
  * embedding is slower than expected.
  */
 import { readFileSync } from 'node:fs';
+import { Command } from 'commander';
 import { relative } from 'node:path';
 import { FlagModel } from '../api/FlagModel.js';
 import { packageRoot } from '../models/paths.js';
@@ -139,4 +140,14 @@ export async function runDoctor(options: DoctorOptions): Promise<string> {
     }
   }
   return out.join('\n');
+}
+
+export function doctorCommand(): Command {
+  return new Command('doctor')
+    .description('show the native addon, the llama.cpp CPU backend and why, GPUs, versions, usable cores, and time a short encode')
+    .option('-m, --model <model>', 'model to time the encode with (default: the embedded model)')
+    .option('--no-encode', 'skip the timed encode')
+    .action(async (options: { model?: string; encode: boolean }) => {
+      console.log(await runDoctor({ model: options.model, encode: options.encode }));
+    });
 }

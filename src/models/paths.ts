@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, sep } from 'node:path';
-import { packageRoot } from '../packageRoot.cjs';
+import { codeDir, packageRoot } from '../packageRoot.cjs';
 
-export { packageRoot };
+export { codeDir, packageRoot };
 
 /**
  * Inside an Electron asar archive, files that native code opens itself (addons, llama.cpp
