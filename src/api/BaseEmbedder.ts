@@ -5,6 +5,7 @@ import type { Engine, Pooling } from '../runtime/types.js';
 import { checkMaxLength } from '../tokens/truncate.js';
 import { withHfWordPieceRules } from '../tokens/wordpiece.js';
 import { readGguf } from '../gguf/reader.js';
+import type { GgufFile } from '../gguf/types.js';
 import { embedSequences } from './embedSequences.js';
 import { positiveInt, type BaseEmbedderOptions } from './options.js';
 
@@ -18,13 +19,19 @@ export interface ResolvedBaseOptions {
 
 /** Loads the GGUF (path, hf: URI or the embedded default) into an engine. */
 export async function openEngine(pathOrUri: string | undefined, options: BaseEmbedderOptions): Promise<Engine> {
+  return (await openModel(pathOrUri, options)).engine;
+}
+
+/** openEngine, also returning the GGUF header it read (for callers that need its metadata or tensor list). */
+export async function openModel(pathOrUri: string | undefined, options: BaseEmbedderOptions): Promise<{ engine: Engine; gguf: GgufFile }> {
   const path = await resolveModelFile(pathOrUri);
   const gguf = await readGguf(path);
   const metadata = gguf.metadata;
   const engine = await loadEngine(path, options, gguf);
   // BERT WordPiece GGUFs: follow HF's tokenizer where llama.cpp's WPM differs (see tokens/wordpiece.ts)
   const unk = metadata.get('tokenizer.ggml.unknown_token_id')?.value;
-  return metadata.get('tokenizer.ggml.model')?.value === 'bert' && unk !== undefined ? withHfWordPieceRules(engine, Number(unk)) : engine;
+  const wordPiece = metadata.get('tokenizer.ggml.model')?.value === 'bert' && unk !== undefined;
+  return { engine: wordPiece ? withHfWordPieceRules(engine, Number(unk)) : engine, gguf };
 }
 
 /** State and plumbing every embedder shares: the engine, post-processing and disposal. */
