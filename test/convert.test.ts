@@ -9,7 +9,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { convertHfToGguf, sizeLabel, type OutType } from '../src/convert/index.js';
-import { runConvert } from '../src/cli/convert.js';
+import { runCli } from './support/serverProcess.js';
 import { BgeGgufError } from '../src/errors.js';
 import { FlagModel } from '../src/index.js';
 import { readGguf, readTensorF32 } from '../src/gguf/reader.js';
@@ -278,24 +278,26 @@ describe('bad input', () => {
 describe('bge-gguf convert (CLI)', () => {
   it('converts and reports', async () => {
     const out = join(work, 'cli.gguf');
-    const logs: string[] = [];
-    const original = console.log;
-    console.log = (...a: unknown[]) => void logs.push(a.join(' '));
-    try {
-      expect(await runConvert([ckpt, out, '--type', 'q8_0', '--json'])).toBe(0);
-    } finally {
-      console.log = original;
-    }
-    expect(JSON.parse(logs.join('\n'))).toMatchObject({ type: 'q8_0', layers: 2, pooling: 'mean', tensorCount: 37 });
+    const run = await runCli(['convert', ckpt, out, '--type', 'q8_0', '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ type: 'q8_0', layers: 2, pooling: 'mean', tensorCount: 37 });
     expect(meta(await readGguf(out), 'general.file_type')).toBe(7);
   });
 
-  it('rejects bad arguments with INVALID_INPUT', async () => {
-    await expectCode(runConvert([ckpt]), 'INVALID_INPUT', /usage/);
-    await expectCode(runConvert([ckpt, join(work, 'x.gguf'), '--type', 'q4']), 'INVALID_INPUT', /--type/);
-    await expectCode(runConvert([ckpt, join(work, 'x.gguf'), '--bogus', '1']), 'INVALID_INPUT', /--bogus/);
-    await expectCode(runConvert([ckpt, join(work, 'x.bin')]), 'INVALID_INPUT', /\.gguf/);
-    await expectCode(runConvert([ckpt, join(work, 'x.gguf'), '--type']), 'INVALID_INPUT', /needs a value/);
+  it('rejects bad arguments with a message naming them', async () => {
+    const cases: [string[], RegExp][] = [
+      [[ckpt], /missing required argument/],
+      [[ckpt, join(work, 'x.gguf'), '--type', 'q4'], /--type/],
+      [[ckpt, join(work, 'x.gguf'), '--bogus', '1'], /--bogus/],
+      [[ckpt, join(work, 'x.bin')], /\.gguf/],
+      [[ckpt, join(work, 'x.gguf'), '--type'], /--type/],
+    ];
+    for (const [args, message] of cases) {
+      const run = await runCli(['convert', ...args]);
+      expect(run.code, args.join(' ')).not.toBe(0);
+      expect(run.stderr).toMatch(message);
+    }
+    expect(existsSync(join(work, 'x.gguf'))).toBe(false);
   });
 });
 
