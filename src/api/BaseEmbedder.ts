@@ -3,7 +3,8 @@ import { loadEngine } from '../runtime/load.js';
 import { resolveModelFile } from '../models/resolve.js';
 import type { Engine, Pooling } from '../runtime/types.js';
 import { checkMaxLength } from '../tokens/truncate.js';
-import { withHfWordPieceRules } from '../tokens/wordpiece.js';
+import { WordPieceTokenizer } from '../tokens/wordpiece.js';
+import { withWordPieceTokenizer } from '../tokens/wordpieceEngine.js';
 import { readGguf } from '../gguf/reader.js';
 import { embedSequences } from './embedSequences.js';
 import { positiveInt, type BaseEmbedderOptions } from './options.js';
@@ -20,11 +21,10 @@ export interface ResolvedBaseOptions {
 export async function openEngine(pathOrUri: string | undefined, options: BaseEmbedderOptions): Promise<Engine> {
   const path = await resolveModelFile(pathOrUri);
   const gguf = await readGguf(path);
-  const metadata = gguf.metadata;
+  // BERT WordPiece GGUFs are tokenized by the project, exactly as HF's BertTokenizerFast (see tokens/wordpiece.ts)
+  const wordPiece = gguf.metadata.get('tokenizer.ggml.model')?.value === 'bert' ? WordPieceTokenizer.fromGguf(gguf) : null;
   const engine = await loadEngine(path, options, gguf);
-  // BERT WordPiece GGUFs: follow HF's tokenizer where llama.cpp's WPM differs (see tokens/wordpiece.ts)
-  const unk = metadata.get('tokenizer.ggml.unknown_token_id')?.value;
-  return metadata.get('tokenizer.ggml.model')?.value === 'bert' && unk !== undefined ? withHfWordPieceRules(engine, Number(unk)) : engine;
+  return wordPiece ? withWordPieceTokenizer(engine, wordPiece) : engine;
 }
 
 /** State and plumbing every embedder shares: the engine, post-processing and disposal. */
