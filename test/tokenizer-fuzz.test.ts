@@ -3,35 +3,22 @@
  * Face's tokenizer (@huggingface/tokenizers with the real tokenizer.json) on 10,000 generated
  * multilingual strings per vocabulary: ids must be identical for every one.
  *
- * The reference is the JavaScript port of `tokenizers`; it departs from the Rust crate that
- * BertTokenizerFast runs (and that we follow) in two places, so its input is adjusted where the
- * Rust behaviour is known exactly: CJK ideographs outside the BMP get the spaces Rust's
- * handle_chinese_chars gives them (the port tests UTF-16 units), and a capital sigma is given as σ
- * (Rust lowercases per character; String.toLowerCase makes a word-final Σ into ς).
+ * The reference is the JavaScript port of `tokenizers`, given the text as the Rust crate that
+ * BertTokenizerFast runs (and that we follow) sees it (test/support/rustTokenizerView.ts).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { describe, expect, it } from 'vitest';
 import { readGguf } from '../src/gguf/reader.js';
-import { isCjk } from '../src/tokens/bertChars.js';
 import { WordPieceTokenizer } from '../src/tokens/wordpiece.js';
 import { bertTokenizerJsonFromGguf } from './support/bertTokenizerJson.js';
 import { bgeVocabPath, repoRoot } from './support/fixtures.js';
 import { fuzzTexts } from './support/multilingualFuzz.js';
+import { rustView } from './support/rustTokenizerView.js';
 
 const FUZZ_COUNT = 10_000;
 const MINILM_DIR = join(repoRoot, 'models', 'all-minilm-l6-v2');
-
-/** The text as the Rust tokenizer sees it, for the JS port (see the file comment). */
-function rustView(text: string): string {
-  let out = '';
-  for (const c of text) {
-    const cp = c.codePointAt(0)!;
-    out += cp > 0xffff && isCjk(cp) ? ` ${c} ` : cp === 0x3a3 ? '\u03c3' : c;
-  }
-  return out;
-}
 
 function compare(ours: WordPieceTokenizer, hf: Tokenizer, texts: string[]): { identical: number; diffs: string[] } {
   let identical = 0;
