@@ -14,13 +14,14 @@ import { readGguf } from '../src/gguf/reader.js';
 import { WordPieceTokenizer } from '../src/tokens/wordpiece.js';
 import { bertTokenizerJsonFromGguf } from './support/bertTokenizerJson.js';
 import { bgeVocabPath, repoRoot } from './support/fixtures.js';
-import { fuzzTexts } from './support/multilingualFuzz.js';
+// @ts-ignore plain .mjs module without type declarations
+import { fuzzTexts } from '../scripts/parity/multilingual-fuzz.mjs';
 import { rustView } from './support/rustTokenizerView.js';
 
 const FUZZ_COUNT = 10_000;
 const MINILM_DIR = join(repoRoot, 'models', 'all-minilm-l6-v2');
 
-function compare(ours: WordPieceTokenizer, hf: Tokenizer, texts: string[]): { identical: number; diffs: string[] } {
+function compare(ours: WordPieceTokenizer, hf: Tokenizer, texts: readonly string[]): { identical: number; diffs: string[] } {
   let identical = 0;
   const diffs: string[] = [];
   for (const text of texts) {

@@ -2,11 +2,12 @@
  * Seeded generator of messy multilingual strings for tokenizer fuzzing: scripts with spacing and
  * non-spacing marks, Hangul, CJK (BMP and supplementary), Arabic/Hebrew with format characters,
  * controls, every kind of whitespace, punctuation, emoji sequences, literal special tokens, and
- * words around the 100-character WordPiece limit.
+ * words around the 100-character WordPiece limit. Shared by test/tokenizer-fuzz.test.ts and
+ * `npm run parity -- --reference flagembedding` (which checks the same strings against the Rust tokenizer).
  */
 
 /** mulberry32: small, fast, deterministic. */
-export function seededRandom(seed: number): () => number {
+export function seededRandom(seed) {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -19,16 +20,16 @@ export function seededRandom(seed: number): () => number {
 
 const ASSIGNED = /\P{Cn}/u;
 
-function range(from: number, to: number): number[] {
-  const out: number[] = [];
+function range(from, to) {
+  const out = [];
   for (let cp = from; cp <= to; cp++) if (ASSIGNED.test(String.fromCodePoint(cp))) out.push(cp);
   return out;
 }
 
-const chars = (s: string): number[] => Array.from(s, (c) => c.codePointAt(0)!);
+const chars = (s) => Array.from(s, (c) => c.codePointAt(0));
 
 /** Code point pools, by what they exercise. */
-export const POOLS: Record<string, number[]> = {
+export const POOLS = {
   asciiWord: chars('abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'),
   asciiPunct: chars('!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~'),
   latin: [...range(0xc0, 0x24f), ...range(0x1e00, 0x1eff)],
@@ -56,18 +57,18 @@ export const POOLS: Record<string, number[]> = {
 const SPECIAL_TEXTS = ['[SEP]', '[CLS]', '[MASK]', '[UNK]', '[PAD]', '[sep]', '[SEP', 'SEP]', '[[SEP]]', '[MASK][SEP]'];
 const WORDS = ['the', 'embedding', 'unaffable', 'Straße', 'naïve', 'ΟΔΟΣ', 'Σίσυφος', 'İstanbul', 'ﬁnance', 'हिन्दी', 'ไทย', 'தமிழ்', '한국어', 'العربية', '東京', "don't", 'e-mail'];
 
-function pick<T>(rand: () => number, xs: readonly T[]): T {
+function pick(rand, xs) {
   return xs[Math.floor(rand() * xs.length)];
 }
 
-function fromPool(rand: () => number, pool: number[], n: number): string {
+function fromPool(rand, pool, n) {
   let s = '';
   for (let i = 0; i < n; i++) s += String.fromCodePoint(pick(rand, pool));
   return s;
 }
 
 /** One generated string: 1–24 pieces, each a run from one pool, a word, a special token or a long word. */
-export function fuzzText(rand: () => number): string {
+export function fuzzText(rand) {
   const names = Object.keys(POOLS);
   const pieces = 1 + Math.floor(rand() * 24);
   let s = '';
@@ -92,7 +93,7 @@ export function fuzzText(rand: () => number): string {
   return s;
 }
 
-export function fuzzTexts(seed: number, count: number): string[] {
+export function fuzzTexts(seed, count) {
   const rand = seededRandom(seed);
   return Array.from({ length: count }, () => fuzzText(rand));
 }
