@@ -11,7 +11,7 @@
  */
 import { BgeGgufError } from '../errors.js';
 import type { GgufFile } from '../gguf/types.js';
-import { CleanClass, cleanClass, isPunctuation, isWhitespace, lowercaseOf } from './bertChars.js';
+import { CleanClass, cleanClass, isNonspacingMark8, isPunctuation, isWhitespace, lowercaseOf } from './bertChars.js';
 
 /** HF WordPiece's max_input_chars_per_word: a longer word becomes [UNK]. */
 const MAX_WORD_CHARS = 100;
@@ -47,7 +47,9 @@ const ASCII_CLASS = new Uint8Array(128).map((_, cp) => {
   if (cp < 0x20 || cp === 0x7f) return 1;
   return isPunctuation(cp) ? 3 : 0;
 });
-const MN = /\p{Mn}/gu;
+// Mn as today's Unicode has it, and U+1734, U+1171E (Mn in 8.0); isNonspacingMark8 decides
+const MN_CANDIDATE = /[\p{Mn}\u1734\u{1171E}]/gu;
+const stripMarks = (s: string): string => s.normalize('NFD').replace(MN_CANDIDATE, (m) => (isNonspacingMark8(m.codePointAt(0)!) ? '' : m));
 
 function codePointLength(word: string): number {
   let n = 0;
@@ -186,20 +188,28 @@ export class WordPieceTokenizer {
 
   private encodeUnicode(chunk: string, out: number[], maxTokens: number): void {
     const { cleanText, handleChineseChars, lowercase, stripAccents } = this.flags;
-    let text = chunk;
-    if (cleanText || handleChineseChars) {
-      const parts: string[] = [];
-      for (const ch of chunk) {
-        const cls = cleanClass(ch.codePointAt(0)!);
-        if (cls === CleanClass.Keep) parts.push(ch);
-        else if (cls === CleanClass.Drop) { if (!cleanText) parts.push(ch); }
-        else if (cls === CleanClass.Space) parts.push(cleanText ? ' ' : ch);
-        else if (handleChineseChars) parts.push(' ', ch, ' ');
-        else parts.push(ch);
+    // clean_text and handle_chinese_chars, then strip_accents (NFD, drop Mn) on the runs between
+    // characters newer than Unicode 8.0, which the crate neither decomposes nor reorders across
+    const runs: string[] = [];
+    let parts: string[] = [];
+    const endRun = (): void => {
+      const run = parts.join('');
+      runs.push(stripAccents ? stripMarks(run) : run);
+      parts = [];
+    };
+    for (const ch of chunk) {
+      const cls = cleanClass(ch.codePointAt(0)!);
+      if (cls === CleanClass.Keep) parts.push(ch);
+      else if (cls === CleanClass.Drop) { if (!cleanText) parts.push(ch); }
+      else if (cls === CleanClass.Space) parts.push(cleanText ? ' ' : ch);
+      else if (cls === CleanClass.Cjk) { if (handleChineseChars) parts.push(' ', ch, ' '); else parts.push(ch); }
+      else {
+        endRun();
+        runs.push(ch);
       }
-      text = parts.join('');
     }
-    if (stripAccents) text = text.normalize('NFD').replace(MN, '');
+    endRun();
+    const text = runs.join('');
     let word = '';
     const flush = (): void => {
       if (word) this.encodeWord(word, out);
