@@ -12,7 +12,7 @@ const gguf = await readGguf(path);
 const engine = await loadEngine(path, { threads: 1 }, gguf);
 const old = withHfWordPieceRules(engine, 100);
 const fresh = () => WordPieceTokenizer.fromGguf(gguf);
-function run(name: string, f: (t: string) => number, reps = 5) {
+function run(name: string, f: (t: string) => number, reps = 9) {
   let best = Infinity, tokens = 0;
   for (let r = 0; r < reps; r++) {
     const t0 = performance.now(); tokens = 0;
@@ -25,7 +25,7 @@ run('before (llama.cpp WPM + TS patch)', (t) => old.tokenize(t, { addSpecial: tr
 run('llama.cpp WPM alone', (t) => engine.tokenize(t, { addSpecial: true }).length);
 const tk = fresh();
 run('after (TS WordPiece, warm word cache)', (t) => tk.encode(t).length + 2);
-const colds = Array.from({ length: 5 }, fresh);
+const colds = Array.from({ length: 9 }, fresh);
 run('after (TS WordPiece, cold word cache)', (() => { let n = 0; return (t: string) => colds[Math.floor(n++ / texts.length)].encode(t).length + 2; })());
 let same = 0; for (const t of texts) { const a = Array.from(old.tokenize(t, { addSpecial: false })); const b = tk.encode(t); if (a.join() === b.join()) same++; } console.log('old==new on', same, '/', texts.length);
 await engine.dispose();

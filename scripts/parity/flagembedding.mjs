@@ -5,8 +5,8 @@
  * - FlagModel on the real all-MiniLM-L6-v2 checkpoint, CLS and mean pooling, queries with BGE's
  *   retrieval instruction, every parity text as a passage; bge-gguf on the GGUFs its converter makes
  *   from that checkpoint (F32, F16, Q8_0).
- * - WordPiece fuzz: the 10,000 generated strings of the test suite, our ids vs the Rust tokenizer.
- * - FlagICLModel: see iclParity (scripts/parity/flagembedding-icl.mjs) when present.
+ * - WordPiece: the test suite's 10,000 generated strings and every code point, our ids vs the Rust tokenizer.
+ * - FlagICLModel on a tiny random Mistral (scripts/parity/flagembedding-icl.mjs).
  *
  * Prints, per weight type and pooling: ids identical, cosine min/mean, positives whose rank changed.
  * Not run in CI (the venv is ~6 GB with PyPI's default torch wheel); exits 1 when ids differ or a
@@ -144,16 +144,27 @@ async function encoderRows({ root, python, workDir, log, engine }) {
   return rows;
 }
 
-/** Our WordPiece ids on the test suite's fuzz strings against the Rust tokenizer (BertTokenizerFast's). */
-async function fuzzRow({ root, python, workDir }) {
+/**
+ * Our WordPiece ids against the Rust tokenizer (BertTokenizerFast's) on the test suite's fuzz
+ * strings and on every code point U+0080-U+3FFFF between two letters ("a" + c + "b").
+ */
+async function fuzzRows({ root, python, workDir }) {
   const { readGguf } = await import(pathToFileURL(join(root, 'dist', 'gguf', 'reader.js')).href);
   const { WordPieceTokenizer } = await import(pathToFileURL(join(root, 'dist', 'tokens', 'wordpiece.js')).href);
   const ours = WordPieceTokenizer.fromGguf(await readGguf(join(root, 'models', 'all-minilm-l6-v2-q8_0.gguf')));
+  const tokenizer = join(root, 'models', 'all-minilm-l6-v2', 'tokenizer.json');
   // Python strings cannot hold lone surrogates; those texts stay in the JS test only.
-  const texts = fuzzTexts(20261205, 10_000).filter((t) => t.isWellFormed());
-  const theirs = runFlagEmbedding(python, root, { kind: 'tokenize', tokenizer: join(root, 'models', 'all-minilm-l6-v2', 'tokenizer.json'), texts }, workDir, 'fuzz');
-  const differ = texts.filter((t, i) => !sameIds(ours.encode(t), theirs.ids[i]));
-  return { texts: texts.length, identical: texts.length - differ.length, examples: differ.slice(0, 5) };
+  const sets = {
+    'fuzz strings': fuzzTexts(20261205, 10_000).filter((t) => t.isWellFormed()),
+    'code points U+0080-U+3FFFF': Array.from({ length: 0x40000 - 0x80 }, (_, i) => 0x80 + i).filter((cp) => cp < 0xd800 || cp > 0xdfff).map((cp) => `a${String.fromCodePoint(cp)}b`),
+  };
+  const rows = [];
+  for (const [name, texts] of Object.entries(sets)) {
+    const theirs = runFlagEmbedding(python, root, { kind: 'tokenize', tokenizer, texts }, workDir, 'fuzz');
+    const differ = texts.filter((t, i) => !sameIds(ours.encode(t), theirs.ids[i]));
+    rows.push({ name, texts: texts.length, identical: texts.length - differ.length, examples: differ.slice(0, 5) });
+  }
+  return rows;
 }
 
 export async function runFlagEmbeddingParity({ root, build, log, engine = 'auto' }) {
@@ -163,25 +174,23 @@ export async function runFlagEmbeddingParity({ root, build, log, engine = 'auto'
   const workDir = join(root, '.cache', 'parity', 'flagembedding');
   mkdirSync(workDir, { recursive: true });
   const rows = await encoderRows({ root, python, workDir, log, engine });
-  const fuzz = await fuzzRow({ root, python, workDir });
-  let icl = null;
-  const iclModule = join(root, 'scripts', 'parity', 'flagembedding-icl.mjs');
-  if (existsSync(iclModule)) {
-    const { iclRows } = await import(pathToFileURL(iclModule).href);
-    icl = await iclRows({ root, python, workDir, log, engine, compareRows });
-    rows.push(...icl);
-  }
+  const fuzz = await fuzzRows({ root, python, workDir });
+  const { iclRows } = await import('./flagembedding-icl.mjs');
+  rows.push(...(await iclRows({ root, python, workDir, log, engine, compareRows })));
   printRows(rows);
-  console.log(`WordPiece fuzz vs Rust tokenizers (all-MiniLM-L6-v2 tokenizer.json): ${fuzz.identical}/${fuzz.texts} identical`);
-  for (const t of fuzz.examples) console.log(`  differs: ${JSON.stringify(t.slice(0, 80))}`);
+  for (const f of fuzz) {
+    console.log(`WordPiece vs the Rust tokenizer (all-MiniLM-L6-v2 tokenizer.json), ${f.name}: ${f.identical}/${f.texts} identical`);
+    for (const t of f.examples) console.log(`  differs: ${JSON.stringify(t.slice(0, 80))}`);
+  }
   for (const r of rows) for (const t of r.idsDiffer.slice(0, 5)) console.log(`  ${r.label}: ids differ for ${JSON.stringify(t)}`);
   const seconds = (Date.now() - started) / 1000;
   console.log(`flagembedding parity in ${seconds.toFixed(1)} s`);
   const out = join(root, 'bench', 'results', 'parity-flagembedding.json');
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), seconds, rows, fuzz }, null, 2));
-  if (rows.some((r) => !r.pass)) {
-    console.log(`parity: FAILED (${rows.filter((r) => !r.pass).map((r) => r.label).join(', ')})`);
+  const failed = [...rows.filter((r) => !r.pass).map((r) => r.label), ...fuzz.filter((f) => f.identical < f.texts).map((f) => f.name)];
+  if (failed.length) {
+    console.log(`parity: FAILED (${failed.join(', ')})`);
     process.exitCode = 1;
   }
 }
