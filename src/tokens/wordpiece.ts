@@ -238,8 +238,10 @@ export class WordPieceTokenizer {
       return;
     }
     const ids = this.wordPiece(word);
-    if (this.wordCache.size >= WORD_CACHE_SIZE) this.wordCache.clear();
-    this.wordCache.set(word, ids);
+    if (word.length <= 2 * MAX_WORD_CHARS) {
+      if (this.wordCache.size >= WORD_CACHE_SIZE) this.wordCache.clear();
+      this.wordCache.set(word, ids);
+    }
     for (const id of ids) out.push(id);
   }
 
