@@ -13,6 +13,7 @@
  * cosine is under its target.
  */
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -42,15 +43,21 @@ export function ensureFlagEmbeddingVenv(venvDir, log) {
   return py;
 }
 
+/** Runs flagembedding_reference.py; a response for the same request and script is reused. */
 export function runFlagEmbedding(python, root, request, workDir, name) {
   const requestPath = join(workDir, `${name}-request.json`);
   const responsePath = join(workDir, `${name}-response.json`);
+  const script = join(root, 'scripts', 'parity', 'flagembedding_reference.py');
+  const key = createHash('sha256').update(JSON.stringify(request)).update(readFileSync(script)).digest('hex');
+  const keyPath = join(workDir, `${name}-response.key`);
+  if (existsSync(responsePath) && existsSync(keyPath) && readFileSync(keyPath, 'utf8') === key) return JSON.parse(readFileSync(responsePath, 'utf8'));
   writeFileSync(requestPath, JSON.stringify(request));
   execFileSync(python, [join(root, 'scripts', 'parity', 'flagembedding_reference.py'), requestPath, responsePath], {
     stdio: ['ignore', 'inherit', 'pipe'],
     env: { ...process.env, OMP_NUM_THREADS: '2', CUDA_VISIBLE_DEVICES: '' },
     maxBuffer: 64 * 1024 * 1024,
   });
+  writeFileSync(keyPath, key);
   return JSON.parse(readFileSync(responsePath, 'utf8'));
 }
 
@@ -160,7 +167,7 @@ async function fuzzRows({ root, python, workDir }) {
   };
   const rows = [];
   for (const [name, texts] of Object.entries(sets)) {
-    const theirs = runFlagEmbedding(python, root, { kind: 'tokenize', tokenizer, texts }, workDir, 'fuzz');
+    const theirs = runFlagEmbedding(python, root, { kind: 'tokenize', tokenizer, texts }, workDir, `wordpiece-${rows.length}`);
     const differ = texts.filter((t, i) => !sameIds(ours.encode(t), theirs.ids[i]));
     rows.push({ name, texts: texts.length, identical: texts.length - differ.length, examples: differ.slice(0, 5) });
   }

@@ -8,7 +8,7 @@ usage: python flagembedding_reference.py <request.json> <response.json>
             {"kind": "tokenize", "tokenizer": dir-or-tokenizer.json, "texts": [str]}  (Rust tokenizers, no specials)
   response: {"queries": {"ids": [[int]], "vectors": [[float]]}, "passages": {...}, "versions": {...}}
 
-Every text is encoded alone (a list of one), so the ids FlagEmbedding feeds the model can be read
+ICL texts are encoded alone (a list of one), so the prompt ids FlagICLModel feeds the model are read
 from a forward pre-hook without depending on its length-sorted batching.
 """
 import json
@@ -73,9 +73,13 @@ def main():
         model = FlagModel(req["checkpoint"], pooling_method=req["pooling"], normalize_embeddings=True, use_fp16=False,
                           query_instruction_for_retrieval=req.get("instruction"), devices="cpu",
                           query_max_length=req["max_length"], passage_max_length=req["max_length"])
-        seen = capture_ids(model.model)
-        out["queries"] = encode_each(model.encode_queries, req["queries"], seen)
-        out["passages"] = encode_each(model.encode_corpus, req["passages"], seen)
+        # Batched (one text at a time is ~50x slower); the ids are the tokenizer call FlagModel's
+        # encode makes for encoder-only models, on the texts with the instruction applied.
+        for side, texts, encode, prefix in (("queries", req["queries"], model.encode_queries, req.get("instruction") or ""),
+                                            ("passages", req["passages"], model.encode_corpus, "")):
+            vectors = encode(texts)
+            ids = model.tokenizer([prefix + t for t in texts], max_length=req["max_length"], truncation=True)["input_ids"]
+            out[side] = {"ids": [list(map(int, x)) for x in ids], "vectors": [[float(v) for v in row] for row in vectors]}
     elif req["kind"] == "icl":
         from FlagEmbedding import FlagICLModel
 
