@@ -88,6 +88,7 @@ export function compareRows({ label, ours, theirs, pairs, candidates, queries, p
   const ourRanks = rank(ours);
   const theirRanks = rank(theirs);
   const worst = cos.indexOf(min(cos));
+  const sameIdsCos = cos.filter((_, i) => idsSame[i]);
   return {
     label,
     inputs: texts.length,
@@ -96,6 +97,7 @@ export function compareRows({ label, ours, theirs, pairs, candidates, queries, p
     minCosine: cos[worst],
     meanCosine: mean(cos),
     worstText: texts[worst].slice(0, 80),
+    minCosineSameIds: sameIdsCos.length ? min(sameIdsCos) : null,
     target,
     pairs: pairs.length,
     rankChanges: ourRanks.filter((r, i) => r !== theirRanks[i]).length,
@@ -106,9 +108,9 @@ export function compareRows({ label, ours, theirs, pairs, candidates, queries, p
 }
 
 export function printRows(rows) {
-  const header = ['case', 'inputs', 'ids =', 'min cos', 'mean cos', 'target', 'rank changes', 'acc@1', 'FE acc@1', 'pass'];
+  const header = ['case', 'inputs', 'ids =', 'min cos', 'mean cos', 'min cos (same ids)', 'target', 'rank changes', 'acc@1', 'FE acc@1', 'pass'];
   const lines = rows.map((r) => [
-    r.label, String(r.inputs), `${r.idsIdentical}/${r.inputs}`, r.minCosine.toFixed(7), r.meanCosine.toFixed(7), `>=${r.target}`,
+    r.label, String(r.inputs), `${r.idsIdentical}/${r.inputs}`, r.minCosine.toFixed(7), r.meanCosine.toFixed(7), r.minCosineSameIds?.toFixed(7) ?? '-', `>=${r.target}`,
     `${r.rankChanges}/${r.pairs}`, r.accuracyAt1.toFixed(3), r.referenceAccuracyAt1.toFixed(3), r.pass ? 'yes' : 'NO',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
