@@ -1,9 +1,8 @@
 /**
- * Token ids of the embedded default model (llama.cpp's WordPiece over the converted vocabulary)
- * against Hugging Face's tokenizer (@huggingface/tokenizers) with the checkpoint's own
- * tokenizer.json, on every text of the shared FlagEmbedding example set plus edge cases.
- * Where llama.cpp's tokenizer cannot match (scripts/parity/wpm-known-differences.mjs explains each
- * case from the text alone) the text is listed; every other text must give identical ids.
+ * Token ids of the embedded default model (FlagModel.tokenize: the project's WordPiece over the
+ * converted vocabulary) against Hugging Face's tokenizer (@huggingface/tokenizers) with the
+ * checkpoint's own tokenizer.json, on every text of the shared FlagEmbedding example set plus edge
+ * cases in many scripts: every text must give identical ids.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -13,9 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FlagModel } from '../src/index.js';
 // @ts-ignore plain .mjs module without type declarations
 import { FILE_SHA256 } from '../scripts/fetch-checkpoint.mjs';
-// @ts-ignore plain .mjs module without type declarations
-import { knownWpmDifferences } from '../scripts/parity/wpm-known-differences.mjs';
 import { parseCsv, repoRoot, sharedDataDir } from './support/fixtures.js';
+import { rustView } from './support/rustTokenizerView.js';
 
 const TOKENIZER_DIR = join(repoRoot, 'models', 'all-minilm-l6-v2');
 const MAX_LENGTH = 512;
@@ -49,16 +47,25 @@ const EDGE_CASES = [
   'x'.repeat(100),
   'a'.repeat(150),
   'हिन्दी',
-  '[CLS] literal [SEP] [MASK]',
+  'नमस्ते दुनिया, यह एक परीक्षण है। किताबें ज़रूरी हैं',
+  'ภาษาไทยไม่มีการเว้นวรรคระหว่างคำ',
+  'தமிழ் மொழி உலகின் பழமையான மொழிகளில் ஒன்று',
+  '세븐틴 한국어 텍스트 가',
+  'اللغة العربية جميلة، أليس كذلك؟ \u0600\u061c',
+  'a\u0301 e\u0308 n\u0303 combining; ΟΔΟΣ Σίσυφος İstanbul Straße',
+  'control\u0001\u001f\u007f\u0085chars\u200d\u200b\ufeff\ufffd and \ue000 private',
+  `${'Donaudampfschifffahrt'.repeat(5)} ${'ab'.repeat(50)} ${'ab'.repeat(51)}`,
+  '𠀀𠀁 supplementary 𪜀 CJK 😀👍🏽 👨‍👩‍👧',
+  '[CLS] literal [SEP] [MASK] [sep] [UNK][PAD]',
   '',
 ];
 
 let model: FlagModel;
 let hf: Tokenizer;
 
-/** HF ids with FlagEmbedding's truncation: [CLS] + the first maxLength-2 pieces + [SEP]. */
+/** HF ids (as the Rust tokenizer gives them: see rustTokenizerView) with FlagEmbedding's truncation: [CLS] + the first maxLength-2 pieces + [SEP]. */
 function hfIds(text: string): number[] {
-  const ids = hf.encode(text).ids;
+  const ids = hf.encode(rustView(text)).ids;
   return ids.length <= MAX_LENGTH ? ids : [...ids.slice(0, MAX_LENGTH - 1), ids[ids.length - 1]];
 }
 
@@ -87,21 +94,14 @@ describe('tokenizer parity with Hugging Face (embedded default model)', () => {
   });
 
   for (const [name, texts] of [['shared example set', sharedSet()], ['edge cases', EDGE_CASES]] as const) {
-    it(`${name}: identical ids except where llama.cpp's WordPiece is known to differ`, () => {
-      const unexplained: Array<{ text: string; ours: number[]; hf: number[] }> = [];
-      const known: string[] = [];
+    it(`${name}: identical ids for every text`, () => {
+      const different: Array<{ text: string; ours: number[]; hf: number[] }> = [];
       for (const text of texts) {
         const ours = Array.from(model.tokenize(text));
         const theirs = hfIds(text);
-        if (ours.length === theirs.length && ours.every((id, i) => id === theirs[i])) continue;
-        if (knownWpmDifferences(text).length) known.push(`${knownWpmDifferences(text).join('+')}: ${text.slice(0, 60)}`);
-        else unexplained.push({ text: text.slice(0, 120), ours: ours.slice(0, 40), hf: theirs.slice(0, 40) });
+        if (ours.length !== theirs.length || ours.some((id, i) => id !== theirs[i])) different.push({ text: text.slice(0, 120), ours: ours.slice(0, 40), hf: theirs.slice(0, 40) });
       }
-      expect(unexplained).toEqual([]);
-      if (known.length) console.log(`${name}: ${texts.length - known.length}/${texts.length} identical; known llama.cpp differences:\n  ${known.join('\n  ')}`);
-      // src/tokens/wordpiece.ts closes the Hangul, long-word and special-text differences; only
-      // spacing marks (llama.cpp strips \p{Mc}, HF keeps it) remain, in the edge cases.
-      expect(known.filter((k) => !k.startsWith('spacing-mark'))).toEqual([]);
+      expect(different).toEqual([]);
     });
   }
 
@@ -110,8 +110,9 @@ describe('tokenizer parity with Hugging Face (embedded default model)', () => {
     expect(hf.encode(long).ids.length).toBeGreaterThan(MAX_LENGTH);
     const ours = Array.from(model.tokenize(long));
     expect(ours).toHaveLength(MAX_LENGTH);
-    // Compared on a span without known differences (the joined set holds a Hangul word).
-    const clean = sharedSet().filter((t) => knownWpmDifferences(t).length === 0).join(' ');
-    expect(Array.from(model.tokenize(clean))).toEqual(hfIds(clean));
+    expect(ours).toEqual(hfIds(long));
+    const edges = EDGE_CASES.join(' ').repeat(12);
+    expect(Array.from(model.tokenize(edges))).toEqual(hfIds(edges));
+    expect(Array.from(model.tokenize(edges, 16))).toEqual(hfIds(edges).slice(0, 15).concat(102));
   });
 });

@@ -1,15 +1,17 @@
 /**
  * FlagModel.tokenize vs llama.cpp's tokenizer test vectors for bge-small-en-v1.5's vocabulary
  * (models/ggml-vocab-bert-bge.gguf.inp/.out, produced by Hugging Face's tokenizer) and the
- * ids of the original FlagEmbedding examples. The fixture model carries that vocabulary.
+ * ids of the original FlagEmbedding examples. The fixture model carries that vocabulary. Every
+ * vector is reproduced; were llama.cpp's file ever to disagree with HF, HF (the tokenizer.json
+ * reference below) would be the one to follow.
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { FlagModel } from '../src/index.js';
-import { readGguf } from '../src/gguf/reader.js';
-import { GgufValueType } from '../src/gguf/types.js';
+import { bertTokenizerJsonFromGguf } from './support/bertTokenizerJson.js';
 import { bgeVocabPath, fixturePath, sharedTexts } from './support/fixtures.js';
+import { rustView } from './support/rustTokenizerView.js';
 
 const CLS_ID = 101;
 const SEP_ID = 102;
@@ -40,39 +42,9 @@ const TRICKY_TEXTS = [
 ];
 
 
-const CONTROL = 3; // llama.cpp token type of [CLS], [SEP], ...
-
-/**
- * Hugging Face's BERT tokenizer (tokenizers.js: BertNormalizer lowercase + BertPreTokenizer + WordPiece)
- * over the GGUF's vocabulary, mapped back from llama.cpp's phantom-space form ("\u2581word" / "piece")
- * to BERT's ("word" / "##piece").
- */
+/** Hugging Face's BERT tokenizer (tokenizers.js) over the GGUF's vocabulary. */
 async function huggingFaceBertTokenizer(vocabPath: string): Promise<Tokenizer> {
-  const file = await readGguf(vocabPath);
-  const tokens = file.metadata.get('tokenizer.ggml.tokens');
-  const types = file.metadata.get('tokenizer.ggml.token_type');
-  if (tokens?.type !== GgufValueType.ARRAY || types?.type !== GgufValueType.ARRAY) throw new Error('vocab GGUF without tokens');
-  const vocab: Record<string, number> = {};
-  const special: number[] = [];
-  (tokens.value as string[]).forEach((t, id) => {
-    if (types.value[id] === CONTROL) {
-      vocab[t] = id;
-      special.push(id);
-    } else vocab[t.startsWith('\u2581') ? t.slice(1) : `##${t}`] = id;
-  });
-  const names = tokens.value as string[];
-  const json = {
-    version: '1.0',
-    truncation: null,
-    padding: null,
-    added_tokens: special.map((id) => ({ id, content: names[id], single_word: false, lstrip: false, rstrip: false, normalized: false, special: true })),
-    normalizer: { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase: true },
-    pre_tokenizer: { type: 'BertPreTokenizer' },
-    post_processor: null,
-    decoder: { type: 'WordPiece', prefix: '##', cleanup: true },
-    model: { type: 'WordPiece', unk_token: '[UNK]', continuing_subword_prefix: '##', max_input_chars_per_word: 100, vocab },
-  };
-  return new Tokenizer(json, { do_lower_case: true });
+  return new Tokenizer(await bertTokenizerJsonFromGguf(vocabPath), { do_lower_case: true });
 }
 
 describe('bge WordPiece tokenization', () => {
@@ -103,7 +75,7 @@ describe('bge WordPiece tokenization', () => {
 
   /** The HF ids for a text, wrapped and cut the way FlagEmbedding's tokenizer call does. */
   const hfIds = (hf: Tokenizer, text: string, maxLength = 512): number[] =>
-    [CLS_ID, ...hf.encode(text, { add_special_tokens: false }).ids.slice(0, maxLength - 2), SEP_ID];
+    [CLS_ID, ...hf.encode(rustView(text), { add_special_tokens: false }).ids.slice(0, maxLength - 2), SEP_ID];
 
   const mismatching = (hf: Tokenizer, texts: string[]): string[] =>
     texts.filter((t) => JSON.stringify(Array.from(model.tokenize(t))) !== JSON.stringify(hfIds(hf, t))).map((t) => t.slice(0, 80));
@@ -119,8 +91,8 @@ describe('bge WordPiece tokenization', () => {
     expect(mismatches).toEqual([]);
   });
 
-  // Where llama.cpp's WPM alone differs from HF's BertNormalizer/WordPiece (src/tokens/wordpiece.ts
-  // closes both): HF decomposes Hangul syllables to jamo and turns a word over 100 characters into [UNK].
+  // Where llama.cpp's own WPM differs from HF (FlagModel does not use it for BERT GGUFs): Hangul
+  // decomposition, words over 100 characters, spacing marks, special tokens written in the text.
   it('matches Hugging Face on Hangul', async () => {
     const hf = await huggingFaceBertTokenizer(bgeVocabPath());
     expect(mismatching(hf, ['Seventeen (Hangul: 세븐틴 ) is a band', '한국어 텍스트'])).toEqual([]);
@@ -129,6 +101,12 @@ describe('bge WordPiece tokenization', () => {
   it('matches Hugging Face on words longer than 100 characters', async () => {
     const hf = await huggingFaceBertTokenizer(bgeVocabPath());
     expect(mismatching(hf, [`see ${'x'.repeat(101)} here`, `a${'b'.repeat(120)}, c`])).toEqual([]);
+  });
+
+  it('matches Hugging Face on spacing marks and special tokens written in the text', async () => {
+    const hf = await huggingFaceBertTokenizer(bgeVocabPath());
+    expect(mismatching(hf, ['हिन्दी किताबें', 'ஒன்று', 'a [SEP] b [MASK][CLS]', '[sep] is not special'])).toEqual([]);
+    expect(Array.from(model.tokenize('a [SEP] b'))).toEqual([CLS_ID, 1037, SEP_ID, 1038, SEP_ID]);
   });
 
   it('gives the ids of the FlagEmbedding examples', () => {

@@ -3,7 +3,8 @@ import { loadEngine } from '../runtime/load.js';
 import { resolveModelFile } from '../models/resolve.js';
 import type { Engine, ModelInfo, Pooling } from '../runtime/types.js';
 import { checkMaxLength, specialTokens } from '../tokens/truncate.js';
-import { withHfWordPieceRules } from '../tokens/wordpiece.js';
+import { WordPieceTokenizer } from '../tokens/wordpiece.js';
+import { withWordPieceTokenizer } from '../tokens/wordpieceEngine.js';
 import { unigramVocabFromGguf, withHfUnigram } from '../tokens/unigram.js';
 import { readGguf } from '../gguf/reader.js';
 import type { GgufFile } from '../gguf/types.js';
@@ -37,11 +38,10 @@ export async function openModel(pathOrUri: string | undefined, options: BaseEmbe
   const gguf = await readGguf(path);
   assertContextFits(gguf, options.batchTokens);
   const metadata = gguf.metadata;
+  // BERT WordPiece GGUFs are tokenized by the project, exactly as HF's BertTokenizerFast (see tokens/wordpiece.ts)
+  const wordPiece = metadata.get('tokenizer.ggml.model')?.value === 'bert' ? WordPieceTokenizer.fromGguf(gguf) : null;
   const engine = await loadEngine(path, options, gguf);
-  // BERT WordPiece GGUFs: follow HF's tokenizer where llama.cpp's WPM differs (see tokens/wordpiece.ts)
-  const unk = metadata.get('tokenizer.ggml.unknown_token_id')?.value;
-  const wordPiece = metadata.get('tokenizer.ggml.model')?.value === 'bert' && unk !== undefined;
-  if (wordPiece) return { engine: withHfWordPieceRules(engine, Number(unk)), gguf };
+  if (wordPiece) return { engine: withWordPieceTokenizer(engine, wordPiece), gguf };
   // XLM-R SentencePiece (UGM) GGUFs: tokenize as HF's XLMRobertaTokenizerFast (see tokens/unigram.ts)
   const unigram = unigramVocabFromGguf(metadata);
   return { engine: unigram ? withHfUnigram(engine, unigram) : engine, gguf };

@@ -65,6 +65,8 @@ export interface TokenizeOptions {
   addSpecial: boolean;
   /** Parse "<s>", "[SEP]" etc. written in the text as special tokens. */
   parseSpecial?: boolean;
+  /** Only the first this many content tokens are needed (an engine may stop there; the ids it returns are unchanged). */
+  maxTokens?: number;
 }
 
 export interface Engine {

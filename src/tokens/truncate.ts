@@ -35,7 +35,7 @@ export function assertText(text: unknown, where: string): asserts text is string
 export function tokenizeTruncated(engine: Engine, text: string, maxLength: number): Int32Array {
   const { prefix, suffix } = specialTokens(engine);
   const room = maxLength - prefix.length - suffix.length;
-  const content = engine.tokenize(text, { addSpecial: false });
+  const content = engine.tokenize(text, { addSpecial: false, maxTokens: room });
   const kept = content.length > room ? content.subarray(0, room) : content;
   const ids = new Int32Array(prefix.length + kept.length + suffix.length);
   ids.set(prefix, 0);
