@@ -206,13 +206,6 @@ export interface NativeEngineOptions extends EngineOptions {
   flashAttention?: boolean;
 }
 
-/**
- * llama.cpp's CPU flash attention switches to its tiled kernel at this many query rows
- * (GGML_FA_TILE_Q in this release). The two kernels round differently, so with batchInvariant
- * every smaller decode is padded up to it and every text goes through the same kernel.
- */
-export const FA_TILE_ROWS = 64;
-
 /** `gguf`: the file's header when the caller has already read it (spares a second read). */
 export async function createNativeEngine(path: string, options: NativeEngineOptions = {}, gguf?: GgufFile): Promise<Engine> {
   if (typeof path !== 'string' || path.length === 0) throw new InvalidInputError('model path must be a non-empty string');
@@ -229,6 +222,7 @@ export async function createNativeEngine(path: string, options: NativeEngineOpti
     throw typedError(error, 'this model');
   }
   const info = toModelInfo(model.info(), path);
+  const invariant = options.batchInvariant === true;
   // Causal models (ICL, 7B) keep one lane: each context holds a KV cache, and their large matrices
   // already keep all threads busy. GPU decodes are not split across threads either.
   const lanes = options.parallelDecodes ?? (info.causal || gpuLayers !== 0 || threads < 2 ? 1 : 2);
@@ -273,6 +267,9 @@ export async function createNativeEngine(path: string, options: NativeEngineOpti
     for (const group of contexts.values()) for (const lane of group) calls += lane.load;
     return calls > 1 ? laneThreads : threads;
   };
+  // ggml gives every output element to one thread with the same kernel whatever the thread count
+  // (tested for F32/F16/Q8_0), so invariant decodes may still use the lane share or all threads.
+  const invariantThreads = threadsNow;
   const check = () => {
     if (disposed) throw new DisposedError('this model');
   };
@@ -281,7 +278,8 @@ export async function createNativeEngine(path: string, options: NativeEngineOpti
   return {
     kind: 'native',
     info,
-    limits: { batchTokens, maxSequences, parallelDecodes: lanes },
+    // batchInvariant: one sequence per decode, so the planner sends singletons across the lanes.
+    limits: { batchTokens, maxSequences: invariant ? 1 : maxSequences, parallelDecodes: lanes },
 
     tokenize(text: string, opts: TokenizeOptions): Int32Array {
       check();
@@ -314,15 +312,17 @@ export async function createNativeEngine(path: string, options: NativeEngineOpti
       if (sequences.length > maxSequences) {
         throw new InvalidInputError(`${sequences.length} sequences exceed the limit of ${maxSequences} per batch`);
       }
-      const padded = options.batchInvariant ? padToTiledKernel(sequences, info, maxSequences) : sequences;
-      let flat: Float32Array;
+      const dim = info.embeddingDim;
       try {
-        flat = await laneFor(pooling).encode(padded, signal, threadsNow);
+        if (invariant) {
+          // Each sequence is a decode of its own tokens only, decodes side by side on the lanes.
+          return await Promise.all(sequences.map((sequence) => laneFor(pooling).encode([sequence], signal, invariantThreads)));
+        }
+        const flat = await laneFor(pooling).encode(sequences, signal, threadsNow);
+        return sequences.map((_, i) => flat.slice(i * dim, (i + 1) * dim));
       } catch (error) {
         throw typedError(error, 'this model');
       }
-      const dim = info.embeddingDim;
-      return sequences.map((_, i) => flat.slice(i * dim, (i + 1) * dim));
     },
 
     async dispose(): Promise<void> {
@@ -333,16 +333,4 @@ export async function createNativeEngine(path: string, options: NativeEngineOpti
       model.dispose();
     },
   };
-}
-
-/**
- * With batchInvariant: a decode of fewer than FA_TILE_ROWS tokens gets one throwaway sequence
- * that fills it up, so it runs the same attention kernel as a large batch; its vector is dropped
- * (encodeBatch returns one vector per caller sequence).
- */
-function padToTiledKernel(sequences: Int32Array[], info: ModelInfo, maxSequences: number): Int32Array[] {
-  const tokens = sequences.reduce((sum, s) => sum + (s instanceof Int32Array ? s.length : 0), 0);
-  if (tokens >= FA_TILE_ROWS || sequences.length >= maxSequences) return sequences;
-  const filler = new Int32Array(FA_TILE_ROWS - tokens).fill(info.bosId ?? 0);
-  return [...sequences, filler];
 }
