@@ -8,7 +8,8 @@ export type BgeGgufErrorCode =
   | 'DISPOSED' // the model or context was used after dispose()
   | 'ENCODE_FAILED' // llama.cpp returned an error while decoding
   | 'CANCELLED' // an AbortSignal fired
-  | 'NATIVE_UNAVAILABLE'; // the native addon is not built / not loadable
+  | 'NATIVE_UNAVAILABLE' // the native addon is not built / not loadable
+  | 'NON_FINITE_OUTPUT'; // the model produced NaN or Infinity for a text (broken weights)
 
 export class BgeGgufError extends Error {
   readonly code: BgeGgufErrorCode;

@@ -134,6 +134,7 @@ function toModelInfo(raw: NativeModelInfo, path: string): ModelInfo {
     addEos: raw.addEos || (raw.addSep && raw.sep >= 0),
     vocabSize: raw.nVocab,
     name: raw.name || basename(path),
+    file: basename(path),
   };
 }
 

@@ -29,6 +29,8 @@ export interface ModelInfo {
   vocabSize: number;
   /** general.name or file basename, for messages. */
   name: string;
+  /** The GGUF's file name (no directory), for messages. */
+  file?: string;
 }
 
 export interface EngineOptions {
