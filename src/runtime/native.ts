@@ -268,9 +268,6 @@ export async function createNativeEngine(path: string, options: NativeEngineOpti
     for (const group of contexts.values()) for (const lane of group) calls += lane.load;
     return calls > 1 ? laneThreads : threads;
   };
-  // ggml gives every output element to one thread with the same kernel whatever the thread count
-  // (tested for F32/F16/Q8_0), so invariant decodes may still use the lane share or all threads.
-  const invariantThreads = threadsNow;
   const check = () => {
     if (disposed) throw new DisposedError('this model');
   };
@@ -316,8 +313,10 @@ export async function createNativeEngine(path: string, options: NativeEngineOpti
       const dim = info.embeddingDim;
       try {
         if (invariant) {
-          // Each sequence is a decode of its own tokens only, decodes side by side on the lanes.
-          return await Promise.all(sequences.map((sequence) => laneFor(pooling).encode([sequence], signal, invariantThreads)));
+          // Each sequence is a decode of its own tokens only, decodes side by side on the lanes. The
+          // thread count may still vary: ggml computes each output element on one thread with the same
+          // kernel whatever the count (tested for F32/F16/Q8_0 in test/batch-invariant.test.ts).
+          return await Promise.all(sequences.map((sequence) => laneFor(pooling).encode([sequence], signal, threadsNow)));
         }
         const flat = await laneFor(pooling).encode(sequences, signal, threadsNow);
         return sequences.map((_, i) => flat.slice(i * dim, (i + 1) * dim));
