@@ -2,7 +2,8 @@
 import { parseArgs } from 'node:util';
 import { SHAPES, TYPE_NAMES } from './models.mjs';
 
-export const CONTENDERS = ['bge-gguf', 'node-llama-cpp', 'llama-embedding'];
+// bge-gguf-invariant: bge-gguf with batchInvariant: true (first addon variant only), to show its cost.
+export const CONTENDERS = ['bge-gguf', 'bge-gguf-invariant', 'node-llama-cpp', 'llama-embedding'];
 
 const HELP = `Usage: npm run bench -- [flags]
   --quick                 bge-small only, f32+q8_0, smaller corpus (a fast check)

@@ -84,8 +84,10 @@ async function runJsContender(contender, modelPath, workload, set, args, latency
   const jobPath = join(workDir, `job-${contender}-${workload}.json`);
   writeFileSync(jobPath, JSON.stringify({
     modelPath, textsPath, workload, threads: args.threads, warmup: WARMUP_TEXTS, latencyTexts,
+    batchInvariant: contender === 'bge-gguf-invariant',
   }));
-  const script = join(root, 'bench', 'contenders', `${contender}.mjs`);
+  // bge-gguf-invariant is the bge-gguf worker with batchInvariant on
+  const script = join(root, 'bench', 'contenders', `${contender === 'bge-gguf-invariant' ? 'bge-gguf' : contender}.mjs`);
   return runWorker(script, jobPath, { env });
 }
 
@@ -99,7 +101,11 @@ async function benchModel(run, wl, args, llamaBuilds) {
     const set = wl[workload];
     writeFileSync(join(workDir, `${workload}.json`), JSON.stringify(set.texts));
     const latencyTexts = workload === 'queries' ? wl.latency.texts : [];
-    const jsContenders = [...(bge ? variants.map((v) => ['bge-gguf', v]) : []), ...(args.contenders.includes('node-llama-cpp') ? [['node-llama-cpp', null]] : [])];
+    const jsContenders = [
+      ...(bge ? variants.map((v) => ['bge-gguf', v]) : []),
+      ...(args.contenders.includes('bge-gguf-invariant') ? [['bge-gguf-invariant', variants[0]]] : []),
+      ...(args.contenders.includes('node-llama-cpp') ? [['node-llama-cpp', null]] : []),
+    ];
     for (const [contender, addon] of jsContenders) {
       const label = addon;
       log(`${run.model} ${run.type} ${workload}: ${contender}${label ? ` (${label} addon)` : ''}`);

@@ -9,7 +9,8 @@ export type BgeGgufErrorCode =
   | 'ENCODE_FAILED' // llama.cpp returned an error while decoding
   | 'CANCELLED' // an AbortSignal fired
   | 'NATIVE_UNAVAILABLE' // the native addon is not built / not loadable
-  | 'OUT_OF_MEMORY'; // a setting (batchTokens) needs more memory than the machine has, by an estimate made before allocating
+  | 'OUT_OF_MEMORY' // a setting (batchTokens) needs more memory than the machine has, by an estimate made before allocating
+  | 'NON_FINITE_OUTPUT'; // the model produced NaN or Infinity for a text (broken weights)
 
 export class BgeGgufError extends Error {
   readonly code: BgeGgufErrorCode;

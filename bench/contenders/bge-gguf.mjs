@@ -1,4 +1,4 @@
-// Contender (a): bge-gguf's FlagModel on the native engine with its default batching.
+// Contender (a): bge-gguf's FlagModel on the native engine with its default batching (job.batchInvariant: that mode).
 import { readFileSync } from 'node:fs';
 import { readJob, report, sample, timed } from '../child.mjs';
 
@@ -6,7 +6,7 @@ const job = readJob();
 const texts = JSON.parse(readFileSync(job.textsPath, 'utf8'));
 const { FlagModel } = await import('../../dist/index.js');
 
-const load = await timed(() => FlagModel.load(job.modelPath, { threads: job.threads, poolingMethod: 'cls', engine: job.engine ?? 'native' }));
+const load = await timed(() => FlagModel.load(job.modelPath, { threads: job.threads, poolingMethod: 'cls', engine: job.engine ?? 'native', batchInvariant: job.batchInvariant ?? false }));
 const model = load.value;
 const encode = (list) => (job.workload === 'queries' ? model.encodeQueries(list) : model.encodeCorpus(list));
 

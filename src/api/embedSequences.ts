@@ -40,6 +40,7 @@ export async function embedSequences(engine: Engine, sequences: Int32Array[], op
       try {
         if (options.signal?.aborted) throw new BgeGgufError('CANCELLED', 'encoding was cancelled by its AbortSignal');
         const vectors = await engine.encodeBatch(group.map((i) => sequences[i]), options.pooling, options.signal);
+        checkFinite(vectors, group, engine);
         group.forEach((index, k) => {
           results[index] = postprocess(vectors[k], options);
           tokens += sequences[index].length;
@@ -55,4 +56,29 @@ export async function embedSequences(engine: Engine, sequences: Int32Array[], op
   const workers = Math.max(1, Math.min(engine.limits.parallelDecodes, groups.length));
   await Promise.all(Array.from({ length: workers }, worker));
   return results;
+}
+
+/**
+ * NaN or Infinity in a pooled vector (broken weights, overflow) is an error, never a returned vector.
+ * Names the first such text of the group in the caller's order.
+ */
+function checkFinite(vectors: Float32Array[], group: number[], engine: Engine): void {
+  let bad = -1;
+  let value = 0;
+  group.forEach((index, k) => {
+    if (bad >= 0 && index > bad) return;
+    const vector = vectors[k];
+    for (let i = 0; i < vector.length; i++) {
+      if (!Number.isFinite(vector[i])) {
+        bad = index;
+        value = vector[i];
+        return;
+      }
+    }
+  });
+  if (bad < 0) return;
+  throw new BgeGgufError(
+    'NON_FINITE_OUTPUT',
+    `model ${engine.info.file ?? engine.info.name} produced ${value} in the vector of text ${bad} (0-based, input order); its weights are probably corrupt (NaN/Inf) or overflow in their type`,
+  );
 }

@@ -134,6 +134,7 @@ function toModelInfo(raw: NativeModelInfo, path: string): ModelInfo {
     addEos: raw.addEos || (raw.addSep && raw.sep >= 0),
     vocabSize: raw.nVocab,
     name: raw.name || basename(path),
+    file: basename(path),
   };
 }
 
@@ -206,13 +207,6 @@ export interface NativeEngineOptions extends EngineOptions {
   flashAttention?: boolean;
 }
 
-/**
- * llama.cpp's CPU flash attention switches to its tiled kernel at this many query rows
- * (GGML_FA_TILE_Q in this release). The two kernels round differently, so with batchInvariant
- * every smaller decode is padded up to it and every text goes through the same kernel.
- */
-export const FA_TILE_ROWS = 64;
-
 /** `gguf`: the file's header when the caller has already read it (spares a second read). */
 export async function createNativeEngine(path: string, options: NativeEngineOptions = {}, gguf?: GgufFile): Promise<Engine> {
   if (typeof path !== 'string' || path.length === 0) throw new InvalidInputError('model path must be a non-empty string');
@@ -229,6 +223,7 @@ export async function createNativeEngine(path: string, options: NativeEngineOpti
     throw typedError(error, 'this model');
   }
   const info = toModelInfo(model.info(), path);
+  const invariant = options.batchInvariant === true;
   // Causal models (ICL, 7B) keep one lane: each context holds a KV cache, and their large matrices
   // already keep all threads busy. GPU decodes are not split across threads either.
   const lanes = options.parallelDecodes ?? (info.causal || gpuLayers !== 0 || threads < 2 ? 1 : 2);
@@ -281,7 +276,8 @@ export async function createNativeEngine(path: string, options: NativeEngineOpti
   return {
     kind: 'native',
     info,
-    limits: { batchTokens, maxSequences, parallelDecodes: lanes },
+    // batchInvariant: one sequence per decode, so the planner sends singletons across the lanes.
+    limits: { batchTokens, maxSequences: invariant ? 1 : maxSequences, parallelDecodes: lanes },
 
     tokenize(text: string, opts: TokenizeOptions): Int32Array {
       check();
@@ -314,16 +310,19 @@ export async function createNativeEngine(path: string, options: NativeEngineOpti
       if (sequences.length > maxSequences) {
         throw new InvalidInputError(`${sequences.length} sequences exceed the limit of ${maxSequences} per batch`);
       }
-      const padded = options.batchInvariant ? padToTiledKernel(sequences, info, maxSequences) : sequences;
-      let flat: Float32Array;
       try {
-        flat = await laneFor(pooling).encode(padded, signal, threadsNow);
+        if (invariant) {
+          // Each sequence is a decode of its own tokens only, decodes side by side on the lanes. The
+          // thread count may still vary: ggml computes each output element on one thread with the same
+          // kernel whatever the count (tested for F32/F16/Q8_0 in test/batch-invariant.test.ts).
+          return await Promise.all(sequences.map((sequence) => laneFor(pooling).encode([sequence], signal, threadsNow)));
+        }
+        const flat = await laneFor(pooling).encode(sequences, signal, threadsNow);
+        const dim = flat.length / sequences.length; // 'rank' gives the classifier's outputs, not embeddingDim values
+        return sequences.map((_, i) => flat.slice(i * dim, (i + 1) * dim));
       } catch (error) {
         throw typedError(error, 'this model');
       }
-      // 'rank' returns the classifier's outputs, not embeddingDim values, per sequence
-      const dim = flat.length / padded.length;
-      return sequences.map((_, i) => flat.slice(i * dim, (i + 1) * dim));
     },
 
     async dispose(): Promise<void> {
@@ -334,16 +333,4 @@ export async function createNativeEngine(path: string, options: NativeEngineOpti
       model.dispose();
     },
   };
-}
-
-/**
- * With batchInvariant: a decode of fewer than FA_TILE_ROWS tokens gets one throwaway sequence
- * that fills it up, so it runs the same attention kernel as a large batch; its vector is dropped
- * (encodeBatch returns one vector per caller sequence).
- */
-function padToTiledKernel(sequences: Int32Array[], info: ModelInfo, maxSequences: number): Int32Array[] {
-  const tokens = sequences.reduce((sum, s) => sum + (s instanceof Int32Array ? s.length : 0), 0);
-  if (tokens >= FA_TILE_ROWS || sequences.length >= maxSequences) return sequences;
-  const filler = new Int32Array(FA_TILE_ROWS - tokens).fill(info.bosId ?? 0);
-  return [...sequences, filler];
 }

@@ -1,4 +1,5 @@
 import { resolveThreads } from './threads.js';
+import { basename } from 'node:path';
 import { BgeGgufError, DisposedError, InvalidInputError } from '../errors.js';
 import { poolingFromGguf, type Engine, type EngineOptions, type ModelInfo, type Pooling, type TokenizeOptions } from './types.js';
 
@@ -34,6 +35,7 @@ export async function createNodeLlamaCppEngine(path: string, options: EngineOpti
     addEos: model.tokens.shouldAppendEosToken,
     vocabSize: (meta.tokenizer as unknown as { ggml: { tokens: unknown[] } })?.ggml?.tokens?.length ?? 0,
     name: String(meta.general.name ?? path),
+    file: basename(path),
   };
   const context = await model.createEmbeddingContext({
     threads: resolveThreads(options.threads),

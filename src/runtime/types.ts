@@ -35,6 +35,8 @@ export interface ModelInfo {
   vocabSize: number;
   /** general.name or file basename, for messages. */
   name: string;
+  /** The GGUF's file name (no directory), for messages. */
+  file?: string;
 }
 
 export interface EngineOptions {
@@ -46,10 +48,10 @@ export interface EngineOptions {
   /** Largest number of sequences in one decode. */
   maxSequences?: number;
   /**
-   * Make every text's vector independent of what it is batched with, bit for bit (default false).
-   * llama.cpp's CPU attention takes a different kernel below 64 tokens per decode, which moves
-   * vectors by up to ~1e-4; this pads small decodes so all take the same kernel, at the cost of
-   * slower single short queries.
+   * Make every text's vector independent of what it is batched with, bit for bit (default false):
+   * each sequence is decoded on its own (decodes still run side by side on the lanes). By default
+   * llama.cpp picks kernels (attention, matrix products, quantized activations, mean pooling) by
+   * the decode's size, which moves vectors slightly (see README, Batching and exactness).
    */
   batchInvariant?: boolean;
   /**

@@ -26,6 +26,8 @@ export interface SyntheticBertOptions {
   vocabGguf: string;
   layerNormEps?: number; // default 1e-12 (bge)
   name?: string;
+  /** Writes NaN, +Inf and -Inf at the start of one row of one tensor (a broken file; the returned weights stay clean). */
+  poison?: { tensor: string; row: number };
 }
 
 export interface LinearWeights {
@@ -260,9 +262,22 @@ async function plan(options: SyntheticBertOptions) {
   return { config, vocab, tensors, result: { weights, sourceWeights } };
 }
 
+function poisonRow(tensors: GgufTensorInput[], poison: { tensor: string; row: number }): void {
+  const index = tensors.findIndex((t) => t.name === poison.tensor);
+  if (index < 0) throw new InvalidInputError(`synthetic BERT: no tensor ${poison.tensor} to poison`);
+  const tensor = tensors[index];
+  const rowLength = tensor.shape[0];
+  const rows = (tensor.data as Float32Array).length / rowLength;
+  if (!Number.isInteger(poison.row) || poison.row < 0 || poison.row >= rows) throw new InvalidInputError(`synthetic BERT: ${poison.tensor} has no row ${poison.row}`);
+  const data = Float32Array.from(tensor.data as Float32Array);
+  data.set([Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY], poison.row * rowLength);
+  tensors[index] = { ...tensor, data };
+}
+
 /** Writes a random-weight BERT GGUF and returns the weights it holds. */
 export async function writeSyntheticBert(outPath: string, options: SyntheticBertOptions): Promise<SyntheticBertResult> {
   const { config, vocab, tensors, result } = await plan(options);
+  if (options.poison) poisonRow(tensors, options.poison);
   await writeGguf(outPath, metadata(options, config, vocab.entries), tensors);
   return result;
 }
