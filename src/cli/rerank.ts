@@ -31,7 +31,7 @@ export interface RerankCommandOptions {
 export async function runRerank(options: RerankCommandOptions, print: (line: string) => void = console.log): Promise<number> {
   if (!options.model) throw new InvalidInputError('bge-gguf rerank: --model is required (a reranker GGUF, an hf: URI or a registry name)');
   if (typeof options.query !== 'string' || options.query === '') throw new InvalidInputError('bge-gguf rerank: --query is required');
-  if (!options.documents?.length) throw new InvalidInputError('bge-gguf rerank: give the documents to rank as arguments');
+  if (!options.documents?.length) throw new InvalidInputError('bge-gguf rerank: give the documents to rank as arguments or one per line on stdin');
   const reranker: FlagReranker = await FlagAutoReranker.fromFinetuned(options.model, {
     threads: options.threads,
     batchSize: options.batchSize,
