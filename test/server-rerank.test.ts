@@ -133,7 +133,11 @@ describe('bge-gguf rerank (CLI process)', () => {
     }
   });
 
-  it('needs --query, and documents', async () => {
+  it('has --help; needs --query, and documents', async () => {
+    const help = await runCli(['rerank', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('Usage: bge-gguf rerank');
+    expect(help.stdout).toMatch(/--top-n[\s\S]*--json/);
     const noQuery = await runCli(['rerank', '-m', path, 'doc']);
     expect(noQuery.code).not.toBe(0);
     expect(noQuery.stderr).toMatch(/--query/);
