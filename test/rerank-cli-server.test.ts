@@ -34,7 +34,7 @@ beforeAll(async () => {
   ({ path, weights } = await writeXlmrFixture('xlmr-cli-server.gguf'));
   reranker = await FlagReranker.load(path, { threads: 2 });
   host = await ModelHost.start({ model: path, threads: 2 }, 'tiny-xlmr');
-  ({ app } = await buildApp({ model: host, modelName: 'tiny-xlmr' }));
+  ({ app } = await buildApp({ model: host, modelName: 'tiny-xlmr', limits: { maxTexts: 8, maxTokensPerRequest: 300 } }));
   await app.ready();
 });
 
@@ -108,6 +108,16 @@ describe('POST /v1/rerank', () => {
     expect(body.results[0].document).toBeUndefined();
     const want = await referenceScores();
     for (const r of body.results) expect(Math.abs(r.relevance_score - want[r.index])).toBeLessThanOrEqual(3e-4);
+  });
+
+  it('400 over the server limits: documents per request, tokens per request (counted before scoring)', async () => {
+    const tooMany = await app.inject({ method: 'POST', url: '/v1/rerank', payload: { query: QUERY, documents: Array(9).fill('x') } });
+    expect(tooMany.statusCode).toBe(400);
+    expect(tooMany.json().error).toMatchObject({ type: 'invalid_request_error', param: 'documents' });
+    const long = Array.from({ length: 4 }, (_, i) => `document ${i} ${'lorem ipsum dolor sit amet '.repeat(20)}`);
+    const tokens = await app.inject({ method: 'POST', url: '/v1/rerank', payload: { query: QUERY, documents: long } });
+    expect(tokens.statusCode).toBe(400);
+    expect(tokens.json().error).toMatchObject({ code: 'too_many_tokens', param: 'input' });
   });
 
   it('400 for a bad request', async () => {

@@ -26,13 +26,33 @@ let embedServer: ServerProcess;
 /** FlagReranker.computeScore in this process: raw logits for DOCUMENTS. */
 let logits: number[];
 
+/** Polls /metrics until the server reports no request in flight (or fails after `ms`). */
+async function waitIdle(base: string, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    const text = await (await fetch(`${base}/metrics`)).text();
+    if (/^bge_gguf_in_flight 0$/m.test(text) && /^bge_gguf_queue_depth 0$/m.test(text)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`still busy after ${ms} ms`);
+}
+
+async function waitBusy(base: string): Promise<void> {
+  for (;;) {
+    const text = await (await fetch(`${base}/metrics`)).text();
+    if (/^bge_gguf_in_flight [1-9]/m.test(text)) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 const bestFirst = (scores: number[]) => [...scores.keys()].sort((a, b) => scores[b] - scores[a] || a - b);
 
 beforeAll(async () => {
   ({ path } = await writeXlmrFixture('xlmr-server-rerank.gguf'));
   [rerankServer, embedServer, reranker] = await Promise.all([
-    startServer(['--model', path, '--model-name', 'tiny-xlmr', '--threads', '2', '--max-texts', '8', '--max-tokens-per-request', '300']),
+    // batches of 8 pairs: a cancelled request stops within one short batch
+    startServer(['--model', path, '--model-name', 'tiny-xlmr', '--threads', '2', '--batch-size', '8', '--max-texts', '300', '--concurrency', '1', '--max-queue', '0']),
     startServer(['--threads', '1']),
     FlagReranker.load(path, { threads: 2 }),
   ]);
@@ -75,11 +95,8 @@ describe('bge-gguf serve with a reranker GGUF', () => {
 
   it('limits and bad requests are OpenAI-shaped 400s; embeddings routes are 404s naming the reranker', async () => {
     const error = async (res: Response) => ({ status: res.status, error: ((await res.json()) as { error: Record<string, unknown> }).error });
-    const tooMany = await error(await fetch(`${rerankServer.base}/v1/rerank`, json({ query: QUERY, documents: Array(9).fill('x') })));
+    const tooMany = await error(await fetch(`${rerankServer.base}/v1/rerank`, json({ query: QUERY, documents: Array(301).fill('x') })));
     expect(tooMany).toMatchObject({ status: 400, error: { type: 'invalid_request_error', param: 'documents' } });
-    const long = Array.from({ length: 4 }, (_, i) => `document ${i} ${'lorem ipsum dolor sit amet '.repeat(20)}`);
-    const tokens = await error(await fetch(`${rerankServer.base}/v1/rerank`, json({ query: QUERY, documents: long })));
-    expect(tokens).toMatchObject({ status: 400, error: { code: 'too_many_tokens' } });
     const bad = await error(await fetch(`${rerankServer.base}/v1/rerank`, json({ query: QUERY, documents: 'a' })));
     expect(bad).toMatchObject({ status: 400, error: { param: 'documents' } });
     for (const url of ['/v1/embeddings', '/embed']) {
@@ -87,6 +104,22 @@ describe('bge-gguf serve with a reranker GGUF', () => {
       expect(wrong.status).toBe(404);
       expect(wrong.error.message).toMatch(/reranker/);
     }
+  });
+
+  it('stops the work of a client that hangs up, and answers 429 + Retry-After when the queue is full', async () => {
+    // 300 pairs of ~400 tokens: tens of seconds of scoring on a CPU when not cancelled
+    const big = json({ query: QUERY, documents: Array.from({ length: 300 }, (_, i) => `passage ${i} ${'lorem ipsum dolor sit amet '.repeat(80)}`) });
+    const abandoned = new AbortController();
+    const first = fetch(`${rerankServer.base}/v1/rerank`, { ...big, signal: abandoned.signal }).catch(() => null);
+    await waitBusy(rerankServer.base);
+    const refused = await fetch(`${rerankServer.base}/v1/rerank`, json({ query: QUERY, documents: DOCUMENTS }));
+    expect(refused.status).toBe(429); // --concurrency 1 --max-queue 0
+    expect(refused.headers.get('retry-after')).toBe('1');
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('rate_limit_exceeded');
+    abandoned.abort();
+    await first;
+    await waitIdle(rerankServer.base, 10_000);
+    expect((await fetch(`${rerankServer.base}/v1/rerank`, json({ query: QUERY, documents: DOCUMENTS }))).status).toBe(200);
   });
 
   it('/v1/models lists the reranker, /health says its task, /metrics counts rerank requests', async () => {
