@@ -1,13 +1,14 @@
 /**
- * `bge-gguf rerank` (src/cli/rerank.ts) and the POST /v1/rerank fastify plugin (src/server/routes/rerank.ts)
- * on a synthetic XLM-R reranker: sorted output, top_n, documents, usage, scores against the float64
- * reference, and 400s for bad requests.
+ * `bge-gguf rerank` (src/cli/rerank.ts) and the POST /v1/rerank route (src/server/routes/rerank.ts, the
+ * reranker in a model worker) on a synthetic XLM-R reranker: sorted output, top_n, documents, usage,
+ * scores against the float64 reference, and 400s for bad requests.
  */
-import Fastify, { type FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FlagReranker } from '../src/api/FlagReranker.js';
 import { runRerank } from '../src/cli/rerank.js';
-import { rerankRoutes } from '../src/server/routes/rerank.js';
+import { buildApp } from '../src/server/app.js';
+import { ModelHost } from '../src/server/modelHost.js';
 import { writeXlmrFixture } from './support/xlmrFixture.js';
 import { referenceRerankScore } from './support/xlmrReference.js';
 import type { XlmrWeights } from './support/synthetic/xlmr.js';
@@ -25,19 +26,21 @@ let path: string;
 let weights: XlmrWeights;
 let reranker: FlagReranker;
 let app: FastifyInstance;
+let host: ModelHost;
 
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 
 beforeAll(async () => {
   ({ path, weights } = await writeXlmrFixture('xlmr-cli-server.gguf'));
   reranker = await FlagReranker.load(path, { threads: 2 });
-  app = Fastify();
-  await app.register(rerankRoutes, { reranker, modelName: 'tiny-xlmr' });
+  host = await ModelHost.start({ model: path, threads: 2 }, 'tiny-xlmr');
+  ({ app } = await buildApp({ model: host, modelName: 'tiny-xlmr', limits: { maxTexts: 8, maxTokensPerRequest: 300 } }));
   await app.ready();
 });
 
 afterAll(async () => {
   await app?.close();
+  await host?.close();
   await reranker?.dispose();
 });
 
@@ -107,10 +110,21 @@ describe('POST /v1/rerank', () => {
     for (const r of body.results) expect(Math.abs(r.relevance_score - want[r.index])).toBeLessThanOrEqual(3e-4);
   });
 
+  it('400 over the server limits: documents per request, tokens per request (counted before scoring)', async () => {
+    const tooMany = await app.inject({ method: 'POST', url: '/v1/rerank', payload: { query: QUERY, documents: Array(9).fill('x') } });
+    expect(tooMany.statusCode).toBe(400);
+    expect(tooMany.json().error).toMatchObject({ type: 'invalid_request_error', param: 'documents' });
+    const long = Array.from({ length: 4 }, (_, i) => `document ${i} ${'lorem ipsum dolor sit amet '.repeat(20)}`);
+    const tokens = await app.inject({ method: 'POST', url: '/v1/rerank', payload: { query: QUERY, documents: long } });
+    expect(tokens.statusCode).toBe(400);
+    expect(tokens.json().error).toMatchObject({ code: 'too_many_tokens', param: 'input' });
+  });
+
   it('400 for a bad request', async () => {
     for (const payload of [{ documents: ['a'] }, { query: 'q' }, { query: 'q', documents: 'a' }, { query: 'q', documents: ['a'], top_n: 0 }, { query: 'q', documents: [{ nope: 1 }] }]) {
       const res = await app.inject({ method: 'POST', url: '/v1/rerank', payload });
       expect(res.statusCode, JSON.stringify(payload)).toBe(400);
+      expect(res.json().error).toMatchObject({ type: 'invalid_request_error' });
     }
   });
 });

@@ -8,6 +8,7 @@ import { convertCommand } from './convert.js';
 import { doctorCommand } from './doctor.js';
 import { embedCommand } from './embed.js';
 import { modelsCommand } from './models.js';
+import { rerankCommand } from './rerank.js';
 import { serveCommand } from './serve.js';
 
 function version(): string {
@@ -16,17 +17,17 @@ function version(): string {
 
 export function buildProgram(): Command {
   const program = new Command('bge-gguf')
-    .description('BGE embeddings on GGUF / llama.cpp: embed texts, serve an OpenAI-compatible HTTP API, convert checkpoints')
+    .description('BGE embeddings on GGUF / llama.cpp: embed texts, rerank documents, serve an OpenAI-compatible HTTP API, convert checkpoints')
     .version(version(), '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText('after', '\nMODEL (--model) is a local .gguf, an hf:<org>/<repo>/<file>.gguf URI or a registry name (bge-gguf models); default: the embedded all-MiniLM-L6-v2.');
   program.addCommand(embedCommand());
+  program.addCommand(rerankCommand());
   program.addCommand(serveCommand());
   program.addCommand(convertCommand());
   program.addCommand(modelsCommand());
   program.addCommand(doctorCommand());
   // ── more subcommands go here, one file each ──
-  // rerank: the XLM-R / FlagReranker helper adds `bge-gguf rerank` (src/cli/rerank.ts)
   return program;
 }
 

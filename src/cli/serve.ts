@@ -1,4 +1,7 @@
-/** `bge-gguf serve`: the HTTP server (OpenAI /v1/embeddings, /embed, /v1/models, /health, /ready, /metrics). */
+/**
+ * `bge-gguf serve`: the HTTP server. An embedder answers OpenAI /v1/embeddings and /embed, a reranker
+ * GGUF (rank pooling / classifier head) /v1/rerank; /v1/models, /health, /ready, /metrics always.
+ */
 import { isIP } from 'node:net';
 import { Command } from 'commander';
 import { buildApp } from '../server/app.js';
@@ -29,7 +32,7 @@ interface ServeOptions {
 
 export function serveCommand(): Command {
   const command = new Command('serve')
-    .description('serve the model over HTTP: POST /v1/embeddings (OpenAI), POST /embed, GET /v1/models, /health, /ready, /metrics')
+    .description('serve the model over HTTP: POST /v1/embeddings (OpenAI) and POST /embed for an embedder, POST /v1/rerank for a reranker GGUF; GET /v1/models, /health, /ready, /metrics')
     .option('-p, --port <port>', 'TCP port (0: any free port)', integer(0), 8080)
     .option('--host <host>', 'address to bind; anything but loopback should have --api-key', '127.0.0.1')
     .option('--api-key <key>', 'require Authorization: Bearer <key> (env BGE_GGUF_API_KEY)', process.env.BGE_GGUF_API_KEY)
@@ -77,7 +80,9 @@ export function serveCommand(): Command {
       throw error;
     }
     context.model = model;
-    console.log(`bge-gguf: serving ${name} (${model.info.dimension} dimensions, ${model.info.engine}) on ${address} — POST /v1/embeddings, POST /embed, GET /v1/models, /health, /ready, /metrics`);
+    const what = model.info.task === 'rerank' ? `reranker, ${model.info.engine}` : `${model.info.dimension} dimensions, ${model.info.engine}`;
+    const routes = model.info.task === 'rerank' ? 'POST /v1/rerank' : 'POST /v1/embeddings, POST /embed';
+    console.log(`bge-gguf: serving ${name} (${what}) on ${address} — ${routes}, GET /v1/models, /health, /ready, /metrics`);
     let stopping = false;
     const stop = async (signal: string) => {
       if (stopping) return;

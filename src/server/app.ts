@@ -12,6 +12,7 @@ import { embeddingsRoute } from './routes/embeddings.js';
 import { healthRoute } from './routes/health.js';
 import { metricsRoute } from './routes/metrics.js';
 import { modelsRoute } from './routes/models.js';
+import { rerankRoute } from './routes/rerank.js';
 import { WorkQueue } from './workQueue.js';
 
 export interface AppOptions {
@@ -26,8 +27,8 @@ export interface AppOptions {
   logger?: FastifyServerOptions['logger'];
 }
 
-/** One file per route; POST /v1/rerank (FlagReranker) is one more entry here. */
-const ROUTES = [healthRoute, embeddingsRoute, embedRoute, modelsRoute, metricsRoute];
+/** One file per route; the embedding routes and the rerank route answer 404 unless the model does that task. */
+const ROUTES = [healthRoute, embeddingsRoute, embedRoute, rerankRoute, modelsRoute, metricsRoute];
 const OPEN_PATHS = new Set(['/health', '/ready']);
 
 /** Builds the fastify app (not listening): routes, limits, queue, auth, CORS, metrics, OpenAI-shaped errors. */
@@ -86,7 +87,7 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
     reply.code(api.status).headers(api.headers).send(api.body());
   });
   app.setNotFoundHandler((request, reply) => {
-    const api = new ApiError(404, `no route ${request.method} ${request.url.split('?')[0]}; see POST /v1/embeddings, POST /embed, GET /v1/models, /health, /ready, /metrics`, 'not_found');
+    const api = new ApiError(404, `no route ${request.method} ${request.url.split('?')[0]}; see POST /v1/embeddings, POST /embed, POST /v1/rerank, GET /v1/models, /health, /ready, /metrics`, 'not_found');
     reply.code(404).send(api.body());
   });
   for (const route of ROUTES) route(app, context);

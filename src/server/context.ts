@@ -4,7 +4,7 @@ import { ApiError } from './httpError.js';
 import type { Metrics } from './metrics.js';
 import type { ModelHost } from './modelHost.js';
 import { isSmallJob } from './embedJob.js';
-import type { EmbedJob, EmbedResult } from './types.js';
+import type { EmbedResult, ServerJob } from './types.js';
 import type { WorkQueue } from './workQueue.js';
 
 /** Limits a server enforces (all settable from `bge-gguf serve`). */
@@ -49,7 +49,7 @@ export interface ServerContext {
   draining: boolean;
   startedAt: number;
   /** Runs a job for a request: queued, cancelled if the client hangs up, timed out after limits.timeoutMs. */
-  execute(job: EmbedJob, request: FastifyRequest, reply: FastifyReply): Promise<EmbedResult>;
+  execute(job: ServerJob, request: FastifyRequest, reply: FastifyReply): Promise<EmbedResult>;
 }
 
 export function requireModel(context: ServerContext): ModelHost {
@@ -57,8 +57,20 @@ export function requireModel(context: ServerContext): ModelHost {
   return context.model;
 }
 
+/**
+ * The model, when it does `task`: an embedder's server has no rerank routes and a reranker's none
+ * for embeddings (a 404 saying what the model is; the routes exist so the answer can say so).
+ */
+export function requireTask(context: ServerContext, task: 'embed' | 'rerank', path: string): ModelHost {
+  const model = requireModel(context);
+  if (model.info.task === task) return model;
+  const what = model.info.task === 'embed' ? 'an embedding model (an embedder)' : 'a reranker (a cross-encoder scoring query/document pairs)';
+  const use = model.info.task === 'embed' ? 'POST /v1/embeddings or POST /embed' : 'POST /v1/rerank';
+  throw new ApiError(404, `${path} is not served here: ${context.modelName} is ${what}; use ${use}, or serve a ${task === 'rerank' ? 'reranker' : 'embedding'} GGUF`, 'not_found', 'model');
+}
+
 export function executeWith(context: Omit<ServerContext, 'execute'>) {
-  return async (job: EmbedJob, _request: FastifyRequest, reply: FastifyReply): Promise<EmbedResult> => {
+  return async (job: ServerJob, _request: FastifyRequest, reply: FastifyReply): Promise<EmbedResult> => {
     const model = requireModel(context as ServerContext);
     const controller = new AbortController();
     const timer = setTimeout(

@@ -5,7 +5,7 @@ import type { FlagLLMModel } from '../api/FlagLLMModel.js';
 import type { FlagModel } from '../api/FlagModel.js';
 import { l2NormalizeInPlace } from '../vectors/normalize.js';
 import { ApiError } from './httpError.js';
-import type { EmbedJob, EmbedResult } from './types.js';
+import type { EmbedJob, EmbedResult, ServerJob } from './types.js';
 
 export type ServedModel = FlagModel | FlagICLModel | FlagLLMModel;
 
@@ -39,8 +39,8 @@ export async function runEmbedJob(model: ServedModel, job: EmbedJob, signal: Abo
 }
 
 /** Small jobs (a few short texts) are merged with others into one encode call by the worker. */
-export function isSmallJob(job: EmbedJob): boolean {
-  if (!job.texts || job.texts.length > 64) return false;
+export function isSmallJob(job: ServerJob): job is EmbedJob & { texts: string[] } {
+  if (job.op !== 'embed' || !job.texts || job.texts.length > 64) return false;
   let chars = 0;
   for (const text of job.texts) chars += text.length;
   return chars <= 32_768;

@@ -3,7 +3,7 @@ import { BgeGgufError, type BgeGgufErrorCode } from '../errors.js';
 import type { Worker } from 'node:worker_threads';
 import { spawnWorker } from './spawnWorker.js';
 import { fromWire, type WireError } from './httpError.js';
-import type { EmbedJob, EmbedResult, ServedModelInfo } from './types.js';
+import type { EmbedResult, ServedModelInfo, ServerJob } from './types.js';
 
 interface Pending {
   resolve: (result: EmbedResult) => void;
@@ -52,7 +52,7 @@ export class ModelHost {
   }
 
   /** Runs a job; aborting the signal cancels it in the worker (the engine stops between batches). */
-  run(job: EmbedJob, signal: AbortSignal): Promise<EmbedResult> {
+  run(job: ServerJob, signal: AbortSignal): Promise<EmbedResult> {
     if (this.exited) return Promise.reject(this.exited);
     const id = this.nextId++;
     return new Promise<EmbedResult>((resolve, reject) => {

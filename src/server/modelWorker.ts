@@ -3,14 +3,17 @@
  * or serializing thousands of vectors never blocks the HTTP thread (/health stays fast).
  * Small jobs (a few short texts each, the usual API traffic) wait while the engine is busy and are then
  * embedded together in one encode call: many requests share each llama.cpp decode.
+ * A reranker GGUF is served the same way: op 'rerank' jobs, each scored on its own.
  * Messages in: {type: 'job', id, job} | {type: 'cancel', id} | {type: 'close'}.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { loadModel, type AnyModel, type ModelSpec } from '../cli/loadModel.js';
+import { loadServedModel, type AnyModel, type ModelSpec, type ServedModel } from '../cli/loadModel.js';
 import { BgeGgufError } from '../errors.js';
 import { isSmallJob, runEmbedJob, serializeResult, tooManyTokens } from './embedJob.js';
 import { toWire } from './httpError.js';
-import type { EmbedJob, EmbedResult } from './types.js';
+import { ApiError } from './httpError.js';
+import { runRerankJob } from './rerankJob.js';
+import type { EmbedJob, EmbedResult, ServerJob } from './types.js';
 
 const port = parentPort!;
 /** Merged encode calls running at once (the engine runs two decodes side by side on encoders). */
@@ -20,7 +23,7 @@ const MERGED_TEXTS = 256;
 
 interface Entry {
   id: number;
-  job: EmbedJob;
+  job: ServerJob;
   controller: AbortController;
   answered: boolean;
 }
@@ -32,9 +35,11 @@ const track = (call: Promise<unknown>) => {
   calls.add(call);
   void call.finally(() => calls.delete(call));
 };
-const pending: Entry[] = [];
+/** Small embed jobs waiting to be merged. */
+type SmallEntry = Entry & { job: EmbedJob & { texts: string[] } };
+const pending: SmallEntry[] = [];
 let mergedRunning = 0;
-let model: AnyModel;
+let served: ServedModel;
 
 const answer = (entry: Entry, outcome: { result: EmbedResult } | { error: unknown }) => {
   if (entry.answered) return;
@@ -45,41 +50,51 @@ const answer = (entry: Entry, outcome: { result: EmbedResult } | { error: unknow
 
 async function main(): Promise<void> {
   try {
-    model = await loadModel(workerData as ModelSpec);
+    served = await loadServedModel(workerData as ModelSpec);
   } catch (error) {
     port.postMessage({ type: 'failed', error: toWire(error) });
     return;
   }
-  port.on('message', (message: { type: string; id: number; job: EmbedJob }) => {
+  port.on('message', (message: { type: string; id: number; job: ServerJob }) => {
     if (message.type === 'job') accept(message.id, message.job);
     else if (message.type === 'cancel') cancel(message.id);
     else if (message.type === 'close') void close();
   });
-  const info = { dimension: model.dimension, engine: model.engineKind, causal: model.modelInfo.causal, vocabSize: model.modelInfo.vocabSize };
+  const info =
+    served.task === 'embed'
+      ? { task: 'embed', dimension: served.model.dimension, engine: served.model.engineKind, causal: served.model.modelInfo.causal, vocabSize: served.model.modelInfo.vocabSize }
+      : { task: 'rerank', dimension: 0, engine: served.model.engineKind, causal: false, vocabSize: 0 };
   port.postMessage({ type: 'ready', info });
 }
 
-function accept(id: number, job: EmbedJob): void {
+function accept(id: number, job: ServerJob): void {
   const entry: Entry = { id, job, controller: new AbortController(), answered: false };
   entries.set(id, entry);
-  if (isSmallJob(job)) {
-    pending.push(entry);
+  if (served.task === 'embed' && isSmallJob(job)) {
+    pending.push(entry as SmallEntry);
     pump();
     return;
   }
   track(
-    runEmbedJob(model, job, entry.controller.signal).then(
+    run(job, entry.controller.signal).then(
       (result) => answer(entry, { result }),
       (error: unknown) => answer(entry, { error }),
     ),
   );
 }
 
+/** A job of the kind the loaded model does; the other kind is a 404 naming what the model is. */
+function run(job: ServerJob, signal: AbortSignal): Promise<EmbedResult> {
+  if (job.op === 'rerank' && served.task === 'rerank') return runRerankJob(served.model, job, signal);
+  if (job.op === 'embed' && served.task === 'embed') return runEmbedJob(served.model, job, signal);
+  return Promise.reject(new ApiError(404, `this server's model is ${served.task === 'embed' ? 'an embedder' : 'a reranker'}; it does not do ${job.op} requests`, 'wrong_model_task'));
+}
+
 function cancel(id: number): void {
   const entry = entries.get(id);
   if (!entry) return;
   const error = new BgeGgufError('CANCELLED', 'the client went away');
-  const waiting = pending.indexOf(entry);
+  const waiting = pending.indexOf(entry as SmallEntry);
   if (waiting !== -1) pending.splice(waiting, 1);
   entry.controller.abort(error);
   answer(entry, { error });
@@ -89,7 +104,7 @@ function cancel(id: number): void {
 async function close(): Promise<void> {
   for (const id of [...entries.keys()]) cancel(id);
   while (calls.size > 0) await Promise.allSettled([...calls]);
-  await model.dispose();
+  await served.model.dispose();
   port.postMessage({ type: 'closed' });
 }
 
@@ -97,11 +112,11 @@ async function close(): Promise<void> {
 function pump(): void {
   while (mergedRunning < MERGED_RUNNING && pending.length > 0) {
     const kind = pending[0].job.kind;
-    const group: Entry[] = [];
+    const group: SmallEntry[] = [];
     let texts = 0;
     for (let i = 0; i < pending.length && texts < MERGED_TEXTS; ) {
       if (pending[i].job.kind === kind) {
-        texts += pending[i].job.texts!.length;
+        texts += pending[i].job.texts.length;
         group.push(...pending.splice(i, 1));
       } else i++;
     }
@@ -115,7 +130,8 @@ function pump(): void {
   }
 }
 
-async function runMerged(group: Entry[]): Promise<void> {
+async function runMerged(group: SmallEntry[]): Promise<void> {
+  const model = served.model as AnyModel; // small jobs are only merged on an embedder
   const shared = new AbortController();
   for (const entry of group) {
     entry.controller.signal.addEventListener('abort', () => {

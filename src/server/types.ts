@@ -64,7 +64,25 @@ export interface EmbedJob {
   maxTokens: number;
 }
 
-/** A finished job: the response's data array already serialized (so the HTTP thread never loops over vectors). */
+/** A POST /v1/rerank request for the worker: score each document against the query, sort, keep topN. */
+export interface RerankJob {
+  op: 'rerank';
+  query: string;
+  documents: string[];
+  topN?: number;
+  /** Sigmoid scores in [0, 1]; false: the classifier's raw logits. */
+  normalize: boolean;
+  returnDocuments: boolean;
+  /** Most tokens (the pairs as the model reads them) the request may score. */
+  maxTokens: number;
+}
+
+export type ServerJob = EmbedJob | RerankJob;
+
+/**
+ * A finished job: the response's data array (embed) or results array (rerank) already serialized,
+ * so the HTTP thread never loops over vectors.
+ */
 export interface EmbedResult {
   dataJson: string;
   count: number;
@@ -74,6 +92,9 @@ export interface EmbedResult {
 /** The loaded model, as the HTTP thread sees it. */
 export interface ServedModelInfo {
   name: string;
+  /** embed: /v1/embeddings and /embed answer; rerank: /v1/rerank and /rerank answer. */
+  task: 'embed' | 'rerank';
+  /** The vector size (0 for a reranker). */
   dimension: number;
   engine: string;
   causal: boolean;

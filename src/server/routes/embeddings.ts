@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { requireModel, type ServerContext } from '../context.js';
+import { requireTask, type ServerContext } from '../context.js';
 import { ApiError } from '../httpError.js';
 import { embeddingsBodySchema, type EmbeddingsBody } from '../types.js';
 
@@ -7,7 +7,7 @@ import { embeddingsBodySchema, type EmbeddingsBody } from '../types.js';
 export function embeddingsRoute(app: FastifyInstance, context: ServerContext): void {
   app.post<{ Body: EmbeddingsBody }>('/v1/embeddings', { schema: { body: embeddingsBodySchema } }, async (request, reply) => {
     const body = request.body;
-    const model = requireModel(context);
+    const model = requireTask(context, 'embed', '/v1/embeddings');
     const input = parseInput(body.input, context.limits.maxTexts, model.info.vocabSize);
     const dimensions = checkDimensions(body.dimensions, model.info.dimension);
     const result = await context.execute(

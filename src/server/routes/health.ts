@@ -6,7 +6,7 @@ export function healthRoute(app: FastifyInstance, context: ServerContext): void 
   app.get('/health', async () => ({
     status: 'ok',
     model: context.modelName,
-    ...(context.model ? { dimension: context.model.info.dimension, engine: context.model.info.engine } : {}),
+    ...(context.model ? { task: context.model.info.task, dimension: context.model.info.dimension, engine: context.model.info.engine } : {}),
   }));
   app.get('/ready', async (_request, reply) => {
     const ready = context.model !== null && !context.draining;
