@@ -12,3 +12,7 @@ export { resolveModelFile, parseHfUri } from './models/resolve.js';
 export type { DownloadProgress } from './models/resolve.js';
 export { defaultModel, lookupModel, registryNames } from './models/registry.js';
 export { convertHfToGguf, type ConvertSummary } from './convert/index.js';
+export { FlagReranker, type FlagRerankerOptions, type ComputeScoreOptions } from './api/FlagReranker.js';
+export { FlagAutoReranker, type AutoRerankerOptions } from './api/FlagAutoReranker.js';
+export type { BaseRerankerOptions } from './api/BaseReranker.js';
+export type { RerankPair } from './prompt/rerankPairs.js';

@@ -4,6 +4,7 @@ import { resolveModelFile } from '../models/resolve.js';
 import type { Engine, Pooling } from '../runtime/types.js';
 import { checkMaxLength } from '../tokens/truncate.js';
 import { withHfWordPieceRules } from '../tokens/wordpiece.js';
+import { unigramVocabFromGguf, withHfUnigram } from '../tokens/unigram.js';
 import { readGguf } from '../gguf/reader.js';
 import type { GgufFile } from '../gguf/types.js';
 import { assertContextFits } from '../runtime/memoryEstimate.js';
@@ -37,7 +38,11 @@ export async function openModel(pathOrUri: string | undefined, options: BaseEmbe
   const engine = await loadEngine(path, options, gguf);
   // BERT WordPiece GGUFs: follow HF's tokenizer where llama.cpp's WPM differs (see tokens/wordpiece.ts)
   const unk = metadata.get('tokenizer.ggml.unknown_token_id')?.value;
-  return { engine: metadata.get('tokenizer.ggml.model')?.value === 'bert' && unk !== undefined ? withHfWordPieceRules(engine, Number(unk)) : engine, gguf };
+  const wordPiece = metadata.get('tokenizer.ggml.model')?.value === 'bert' && unk !== undefined;
+  if (wordPiece) return { engine: withHfWordPieceRules(engine, Number(unk)), gguf };
+  // XLM-R SentencePiece (UGM) GGUFs: tokenize as HF's XLMRobertaTokenizerFast (see tokens/unigram.ts)
+  const unigram = unigramVocabFromGguf(metadata);
+  return { engine: unigram ? withHfUnigram(engine, unigram) : engine, gguf };
 }
 
 /** State and plumbing every embedder shares: the engine, post-processing and disposal. */

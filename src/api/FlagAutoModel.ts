@@ -76,6 +76,9 @@ async function loadByGgufPooling(file: string, nameOrPath: string, options: Auto
     const { FlagICLModel } = await import('./FlagICLModel.js');
     return FlagICLModel.load(path, optionsFor(flagICLModelSchema, 'FlagICLModel', nameOrPath, options));
   }
+  if (declared === 'rank') {
+    throw new BgeGgufError('UNSUPPORTED_MODEL', `${nameOrPath} is a reranker (its GGUF declares rank pooling): load it with FlagReranker or FlagAutoReranker`);
+  }
   const poolingMethod = declared ?? 'cls';
   say(`${nameOrPath} is not in the model registry; using ${declared ? "the GGUF's pooling_type" : 'cls pooling (the GGUF declares none)'} (${poolingMethod}) and no query instruction`);
   return FlagModel.load(path, { ...optionsFor(flagModelSchema, 'FlagModel', nameOrPath, options), poolingMethod });

@@ -17,7 +17,7 @@ import {
 } from './nativeBinding.js';
 import { preferredCpuVariant } from './cpuLibrary.js';
 import type { GgufFile } from '../gguf/types.js';
-import { poolingFromGguf, type Engine, type EngineOptions, type GpuOption, type ModelInfo, type Pooling, type TokenizeOptions } from './types.js';
+import { POOLINGS, poolingFromGguf, type Engine, type EngineOptions, type GpuOption, type ModelInfo, type Pooling, type TokenizeOptions } from './types.js';
 
 /**
  * Micro-batch token budget of one decode when the caller gives none. Measured on a bge-small
@@ -305,8 +305,8 @@ export async function createNativeEngine(path: string, options: NativeEngineOpti
 
     async encodeBatch(sequences: Int32Array[], pooling: Pooling, signal?: AbortSignal): Promise<Float32Array[]> {
       check();
-      if (pooling !== 'cls' && pooling !== 'mean' && pooling !== 'last') {
-        throw new InvalidInputError(`pooling must be 'cls', 'mean' or 'last', got ${String(pooling)}`);
+      if (!POOLINGS.includes(pooling)) {
+        throw new InvalidInputError(`pooling must be one of ${POOLINGS.map((p) => `'${p}'`).join(', ')}, got ${String(pooling)}`);
       }
       if (!Array.isArray(sequences)) throw new InvalidInputError('encodeBatch: sequences must be an array of Int32Array');
       if (signal?.aborted) throw new BgeGgufError('CANCELLED', 'encoding was cancelled by its AbortSignal');
@@ -321,7 +321,8 @@ export async function createNativeEngine(path: string, options: NativeEngineOpti
       } catch (error) {
         throw typedError(error, 'this model');
       }
-      const dim = info.embeddingDim;
+      // 'rank' returns the classifier's outputs, not embeddingDim values, per sequence
+      const dim = flat.length / padded.length;
       return sequences.map((_, i) => flat.slice(i * dim, (i + 1) * dim));
     },
 

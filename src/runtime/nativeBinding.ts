@@ -32,7 +32,7 @@ export interface NativeContextOptions {
   nCtx?: number;
   nBatch?: number;
   nSeqMax?: number;
-  pooling: 'mean' | 'cls' | 'last';
+  pooling: 'mean' | 'cls' | 'last' | 'rank';
   threads?: number;
   flashAttention?: boolean;
 }
