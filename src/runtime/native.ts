@@ -321,6 +321,7 @@ export async function createNativeEngine(path: string, options: NativeEngineOpti
       } catch (error) {
         throw typedError(error, 'this model');
       }
+      if (pooling === 'none') return tokenStatesPerSequence(flat, sequences, info.embeddingDim);
       // 'rank' returns the classifier's outputs, not embeddingDim values, per sequence
       const dim = flat.length / padded.length;
       return sequences.map((_, i) => flat.slice(i * dim, (i + 1) * dim));
@@ -334,6 +335,16 @@ export async function createNativeEngine(path: string, options: NativeEngineOpti
       model.dispose();
     },
   };
+}
+
+/** Pooling none: views (no copies) of each sequence's rows in the decode's token states. */
+function tokenStatesPerSequence(flat: Float32Array, sequences: Int32Array[], dim: number): Float32Array[] {
+  let offset = 0;
+  return sequences.map((sequence) => {
+    const rows = flat.subarray(offset, offset + sequence.length * dim);
+    offset += sequence.length * dim;
+    return rows;
+  });
 }
 
 /**

@@ -32,7 +32,7 @@ export interface NativeContextOptions {
   nCtx?: number;
   nBatch?: number;
   nSeqMax?: number;
-  pooling: 'mean' | 'cls' | 'last' | 'rank';
+  pooling: 'mean' | 'cls' | 'last' | 'rank' | 'none';
   threads?: number;
   flashAttention?: boolean;
 }

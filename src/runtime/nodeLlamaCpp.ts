@@ -65,6 +65,9 @@ export async function createNodeLlamaCppEngine(path: string, options: EngineOpti
     },
     async encodeBatch(sequences: Int32Array[], pooling: Pooling, signal?: AbortSignal): Promise<Float32Array[]> {
       check();
+      if (pooling === 'none') {
+        throw new BgeGgufError('UNSUPPORTED_MODEL', "the node-llama-cpp fallback cannot return per-token states (pooling 'none', needed for BGE-M3's sparse and ColBERT outputs); build the native addon (npm run build:native)");
+      }
       if (ggufPooling !== pooling) {
         throw new BgeGgufError('UNSUPPORTED_MODEL', `the node-llama-cpp fallback can only pool as the GGUF says (${ggufPooling ?? 'none'}), not '${pooling}'; build the native addon (npm run build:native) for other pooling methods`);
       }

@@ -1,0 +1,47 @@
+/**
+ * BGE-M3's two extra outputs from the last hidden states of one sequence, as FlagEmbedding's
+ * M3Embedder computes them (inference/embedder/encoder_only/m3.py with the model's
+ * _sparse_embedding and _colbert_embedding).
+ */
+import { applyLinear, type LinearHead } from './linear.js';
+
+/** Token id (as a string, FlagEmbedding's key) → weight. */
+export type LexicalWeights = Record<string, number>;
+
+/**
+ * ReLU(sparse_linear(h)) per token; the ids in `dropIds` (CLS, EOS, PAD, UNK) left out, only
+ * weights > 0 kept, and a token that occurs more than once keeps its largest weight.
+ * `states`: the sequence's token states, ids.length × hidden, row-major.
+ */
+export function lexicalWeights(states: Float32Array, ids: ArrayLike<number>, sparse: LinearHead, dropIds: ReadonlySet<number>): LexicalWeights {
+  const weights = applyLinear(states, ids.length, sparse);
+  const result: LexicalWeights = {};
+  for (let t = 0; t < ids.length; t++) {
+    const w = weights[t]; // ReLU: only w > 0 is ever kept
+    if (dropIds.has(ids[t]) || !(w > 0)) continue;
+    const key = String(ids[t]);
+    if (w > (result[key] ?? 0)) result[key] = w;
+  }
+  return result;
+}
+
+/**
+ * colbert_linear(h) for every token after the first (CLS), each L2-normalized (torch's
+ * F.normalize: a zero vector stays zero). FlagEmbedding keeps tokens 1..n-1 of an unpadded
+ * sequence, the closing </s> included. Returns one vector per token.
+ */
+export function colbertVectors(states: Float32Array, length: number, hidden: number, colbert: LinearHead): Float32Array[] {
+  if (length < 2) return [];
+  const rows = applyLinear(states.subarray(hidden, length * hidden), length - 1, colbert);
+  const dim = colbert.outFeatures;
+  const vectors: Float32Array[] = [];
+  for (let t = 0; t < length - 1; t++) {
+    const v = rows.subarray(t * dim, (t + 1) * dim);
+    let sum = 0;
+    for (let i = 0; i < dim; i++) sum += v[i] * v[i];
+    const scale = 1 / Math.max(Math.sqrt(sum), 1e-12);
+    for (let i = 0; i < dim; i++) v[i] *= scale;
+    vectors.push(v);
+  }
+  return vectors;
+}
