@@ -12,8 +12,8 @@ export type Pooling = 'cls' | 'mean' | 'last' | 'rank' | 'none';
 export const POOLINGS: readonly Pooling[] = ['cls', 'mean', 'last', 'rank', 'none'];
 
 /** GGUF `{arch}.pooling_type` (llama.cpp's enum llama_pooling_type) → our name; null for none/other. */
-export function poolingFromGguf(value: unknown): Pooling | null {
-  return ({ 1: 'mean', 2: 'cls', 3: 'last', 4: 'rank' } as Record<number, Pooling>)[Number(value)] ?? null;
+export function poolingFromGguf(value: unknown): Exclude<Pooling, 'none'> | null {
+  return ({ 1: 'mean', 2: 'cls', 3: 'last', 4: 'rank' } as Record<number, Exclude<Pooling, 'none'>>)[Number(value)] ?? null;
 }
 export type GpuOption = 'auto' | false | 'cuda' | 'metal' | 'vulkan';
 
