@@ -24,8 +24,8 @@ export async function openEngine(pathOrUri: string | undefined, options: BaseEmb
   return (await openModel(pathOrUri, options)).engine;
 }
 
-/** openEngine, also handing back the GGUF header it read (read once per load). */
-export async function openModel(pathOrUri: string | undefined, options: BaseEmbedderOptions): Promise<{ engine: Engine; gguf: GgufFile }> {
+/** openEngine, also handing back the GGUF header it read (read once per load) and the local file. */
+export async function openModel(pathOrUri: string | undefined, options: BaseEmbedderOptions): Promise<{ engine: Engine; gguf: GgufFile; path: string }> {
   const path = await resolveModelFile(pathOrUri, {
     signal: options.signal,
     onDownloadProgress: options.onDownloadProgress,
@@ -39,10 +39,10 @@ export async function openModel(pathOrUri: string | undefined, options: BaseEmbe
   // BERT WordPiece GGUFs: follow HF's tokenizer where llama.cpp's WPM differs (see tokens/wordpiece.ts)
   const unk = metadata.get('tokenizer.ggml.unknown_token_id')?.value;
   const wordPiece = metadata.get('tokenizer.ggml.model')?.value === 'bert' && unk !== undefined;
-  if (wordPiece) return { engine: withHfWordPieceRules(engine, Number(unk)), gguf };
+  if (wordPiece) return { engine: withHfWordPieceRules(engine, Number(unk)), gguf, path };
   // XLM-R SentencePiece (UGM) GGUFs: tokenize as HF's XLMRobertaTokenizerFast (see tokens/unigram.ts)
   const unigram = unigramVocabFromGguf(metadata);
-  return { engine: unigram ? withHfUnigram(engine, unigram) : engine, gguf };
+  return { engine: unigram ? withHfUnigram(engine, unigram) : engine, gguf, path };
 }
 
 /** State and plumbing every embedder shares: the engine, post-processing and disposal. */

@@ -30,13 +30,14 @@ export function lexicalWeights(states: Float32Array, ids: ArrayLike<number>, spa
  * F.normalize: a zero vector stays zero). FlagEmbedding keeps tokens 1..n-1 of an unpadded
  * sequence, the closing </s> included. Returns one vector per token.
  */
-export function colbertVectors(states: Float32Array, length: number, hidden: number, colbert: LinearHead): Float32Array[] {
+export function colbertVectors(states: Float32Array, length: number, hidden: number, colbert: LinearHead, truncateDim?: number): Float32Array[] {
   if (length < 2) return [];
   const rows = applyLinear(states.subarray(hidden, length * hidden), length - 1, colbert);
-  const dim = colbert.outFeatures;
+  const width = colbert.outFeatures;
+  const dim = Math.min(truncateDim ?? width, width); // FlagEmbedding's truncate_dim: cut, then normalize
   const vectors: Float32Array[] = [];
   for (let t = 0; t < length - 1; t++) {
-    const v = rows.subarray(t * dim, (t + 1) * dim);
+    const v = rows.subarray(t * width, t * width + dim);
     let sum = 0;
     for (let i = 0; i < dim; i++) sum += v[i] * v[i];
     const scale = 1 / Math.max(Math.sqrt(sum), 1e-12);
