@@ -166,6 +166,18 @@ describe('FlagReranker (synthetic XLM-R, F32)', () => {
     }
   });
 
+  it('the node-llama-cpp fallback engine gives the same scores', async () => {
+    const fallback = await FlagReranker.load(path, { threads: 2, engine: 'node-llama-cpp' });
+    try {
+      expect(fallback.engineKind).toBe('node-llama-cpp');
+      const cases = pairs().slice(0, 2);
+      const theirs = await fallback.computeScore(cases);
+      cases.forEach((pair, i) => expect(Math.abs(theirs[i] - referenceRerankScore(weights, referenceIds(pair)))).toBeLessThanOrEqual(3e-4));
+    } finally {
+      await fallback.dispose();
+    }
+  });
+
   it('rejects a GGUF without a classifier head, and bad input, with typed errors', async () => {
     const error = await FlagReranker.load(fixturePath('tiny-bert-f32.gguf'), { threads: 1 }).catch((e) => e);
     expect(error).toBeInstanceOf(BgeGgufError);

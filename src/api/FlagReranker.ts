@@ -16,6 +16,18 @@ export interface ComputeScoreOptions {
   signal?: AbortSignal;
 }
 
+export interface RankOptions extends ComputeScoreOptions {
+  /** Keep the best N documents (default: all). */
+  topN?: number;
+}
+
+export interface RankedDocument {
+  /** Position of the document in the input. */
+  index: number;
+  score: number;
+  document: string;
+}
+
 /** What computeScore returns: one score for one pair, a list for a list. */
 export type Scores<T> = T extends RerankPair ? number : number[];
 
@@ -64,6 +76,22 @@ export class FlagReranker extends BaseReranker {
     return (Array.isArray(input) && input.length === 2 && typeof input[0] === 'string' ? scores[0] : scores) as Scores<T>;
   }
 
+  /**
+   * Scores every document against one query and sorts them, best first (ties keep input order);
+   * `tokens`: the tokens the model read, for usage reports.
+   */
+  async rank(query: string, documents: readonly string[], options: RankOptions = {}): Promise<{ results: RankedDocument[]; tokens: number }> {
+    if (typeof query !== 'string') throw new InvalidInputError('rank: query must be a string');
+    if (!Array.isArray(documents) || documents.some((d) => typeof d !== 'string')) throw new InvalidInputError('rank: documents must be an array of strings');
+    const topN = positiveInt('topN', options.topN, documents.length || 1);
+    const { scores, tokens } = await this.scoreWithTokens(documents.map((d): RerankPair => [query, d]), options);
+    const results = scores
+      .map((score, index) => ({ index, score, document: documents[index] }))
+      .sort((a, b) => b.score - a.score || a.index - b.index)
+      .slice(0, topN);
+    return { results, tokens };
+  }
+
   /** The token ids the model sees for each pair (`<s> q </s></s> p </s>`, truncated as FlagEmbedding does). */
   async pairIds(input: RerankPair | RerankPair[], options: Pick<ComputeScoreOptions, 'maxLength' | 'queryMaxLength'> = {}): Promise<Int32Array[]> {
     const { pairs } = pairList(input);
@@ -86,11 +114,16 @@ export class FlagReranker extends BaseReranker {
   }
 
   private async scorePairs(input: RerankPair | RerankPair[], options: ComputeScoreOptions): Promise<number[]> {
+    return (await this.scoreWithTokens(input, options)).scores;
+  }
+
+  private async scoreWithTokens(input: RerankPair | RerankPair[], options: ComputeScoreOptions): Promise<{ scores: number[]; tokens: number }> {
     const { pairs } = pairList(input);
-    if (pairs.length === 0) return [];
+    if (pairs.length === 0) return { scores: [], tokens: 0 };
     const sequences = await this.pairIds(pairs, options);
     const logits = await this.scoreSequences(sequences, positiveInt('batchSize', options.batchSize, this.batchSize), options.signal);
-    return (options.normalize ?? this.normalize) ? logits.map(sigmoid) : logits;
+    const tokens = sequences.reduce((sum, s) => sum + s.length, 0);
+    return { scores: (options.normalize ?? this.normalize) ? logits.map(sigmoid) : logits, tokens };
   }
 
   private checkLength(name: string, value: number): number {

@@ -44,6 +44,24 @@ export async function createNodeLlamaCppEngine(path: string, options: EngineOpti
   const check = () => {
     if (disposed) throw new DisposedError('this model');
   };
+  // Rank pooling: node-llama-cpp's ranking context (llama.cpp's RANK pooling) on our token ids. Its
+  // public rank() builds its own pair, so the per-sequence evaluation is reached through its internal
+  // method; it returns sigmoid(logit), turned back into the logit the native engine returns.
+  let ranking: Awaited<ReturnType<typeof model.createRankingContext>> | null = null;
+  const rankSequences = async (sequences: Int32Array[], signal?: AbortSignal): Promise<Float32Array[]> => {
+    ranking ??= await model.createRankingContext({ contextSize: trainContextLength + 1, batchSize: trainContextLength + 1 });
+    const evaluate = (ranking as unknown as { _evaluateRankingForInput?: (input: number[]) => Promise<number> })._evaluateRankingForInput;
+    if (typeof evaluate !== 'function') {
+      throw new BgeGgufError('UNSUPPORTED_MODEL', 'this node-llama-cpp version cannot score token ids for reranking; build the native addon (npm run build:native)');
+    }
+    const out: Float32Array[] = [];
+    for (const sequence of sequences) {
+      if (signal?.aborted) throw new BgeGgufError('CANCELLED', 'encoding was cancelled by its AbortSignal');
+      const p = await evaluate.call(ranking, Array.from(sequence));
+      out.push(Float32Array.of(Math.log(p) - Math.log1p(-p)));
+    }
+    return out;
+  };
 
   return {
     kind: 'node-llama-cpp',
@@ -68,6 +86,7 @@ export async function createNodeLlamaCppEngine(path: string, options: EngineOpti
       if (pooling === 'none') {
         throw new BgeGgufError('UNSUPPORTED_MODEL', "the node-llama-cpp fallback cannot return per-token states (pooling 'none', needed for BGE-M3's sparse and ColBERT outputs); build the native addon (npm run build:native)");
       }
+      if (pooling === 'rank') return rankSequences(sequences, signal);
       if (ggufPooling !== pooling) {
         throw new BgeGgufError('UNSUPPORTED_MODEL', `the node-llama-cpp fallback can only pool as the GGUF says (${ggufPooling ?? 'none'}), not '${pooling}'; build the native addon (npm run build:native) for other pooling methods`);
       }
@@ -85,6 +104,7 @@ export async function createNodeLlamaCppEngine(path: string, options: EngineOpti
     async dispose(): Promise<void> {
       if (disposed) return;
       disposed = true;
+      await ranking?.dispose();
       await context.dispose();
       await model.dispose();
     },

@@ -148,7 +148,7 @@ export function withHfUnigram(engine: Engine, vocab: UnigramVocab): Engine {
   };
 }
 
-/** The UnigramVocab of an XLM-R style UGM GGUF (tokenizer.ggml.model "t5" with a charsmap), or null. */
+/** The UnigramVocab of an XLM-RoBERTa UGM GGUF (tokenizer.ggml.model "t5", fairseq's special ids, a charsmap), or null. */
 export function unigramVocabFromGguf(metadata: Map<string, { value: unknown }>): UnigramVocab | null {
   if (metadata.get('tokenizer.ggml.model')?.value !== 't5') return null;
   const tokens = metadata.get('tokenizer.ggml.tokens')?.value;
@@ -160,5 +160,7 @@ export function unigramVocabFromGguf(metadata: Map<string, { value: unknown }>):
   const prefix = metadata.get('tokenizer.ggml.add_space_prefix')?.value !== false;
   const merge = metadata.get('tokenizer.ggml.remove_extra_whitespaces')?.value !== false;
   if (!Array.isArray(tokens) || !Array.isArray(scores) || !Array.isArray(types) || !Array.isArray(charsmap) || !prefix || !merge) return null;
+  // fairseq's first ids mark XLM-RoBERTa's vocabulary (bge-m3, bge-reranker-*); T5 and others keep llama.cpp's tokenizer
+  if (tokens[0] !== '<s>' || tokens[1] !== '<pad>' || tokens[2] !== '</s>' || tokens[3] !== '<unk>') return null;
   return { tokens, scores, types, charsmap: Uint8Array.from(charsmap as number[]), unkId: unk === undefined ? 3 : Number(unk) };
 }
