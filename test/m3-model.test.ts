@@ -8,6 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BGEM3FlagModel } from '../src/api/BGEM3FlagModel.js';
+import { FlagAutoModel } from '../src/api/FlagAutoModel.js';
 import { convertM3Heads } from '../src/convert/m3Heads.js';
 import { BgeGgufError } from '../src/errors.js';
 import { m3HeadsPath } from '../src/heads/m3HeadsFile.js';
@@ -197,6 +198,18 @@ describe('BGEM3FlagModel behaviour', () => {
     await expect(model.encode('a', { return_sparse: true } as never)).rejects.toThrow(/returnSparse/);
     await expect(model.encode('a', { returnDense: false })).rejects.toThrow(BgeGgufError);
     await expect(model.computeScore(['a', 'b'], { weightsForDifferentModes: [1, 1] })).rejects.toThrow(/three/);
+  });
+
+  it('FlagAutoModel maps bge-m3 to BGEM3FlagModel; encodeQueries applies the query instruction', async () => {
+    const auto = await FlagAutoModel.fromFinetuned('BAAI/bge-m3', { modelPath, threads: 1, queryInstructionForRetrieval: 'Q: ' });
+    try {
+      expect(auto).toBeInstanceOf(BGEM3FlagModel);
+      const m3 = auto as BGEM3FlagModel;
+      const [viaQueries, plain] = [await m3.encodeQueries('pandas'), await m3.encode('Q: pandas')];
+      expect(Array.from(viaQueries.denseVecs!)).toEqual(Array.from(plain.denseVecs!));
+    } finally {
+      await auto.dispose();
+    }
   });
 
   it('says how to get the heads when the sidecar is missing', async () => {

@@ -4,6 +4,7 @@ import { colbertVectors, lexicalWeights, type LexicalWeights } from '../heads/m3
 import { readM3Heads, type M3Heads } from '../heads/m3HeadsFile.js';
 import type { GgufFile } from '../gguf/types.js';
 import type { Engine } from '../runtime/types.js';
+import { applyInstruction } from '../prompt/instruction.js';
 import { tokenizeMany } from '../tokens/tokenizeMany.js';
 import { checkMaxLength, tokenizeTruncated } from '../tokens/truncate.js';
 import { postprocess } from '../vectors/normalize.js';
@@ -86,6 +87,8 @@ interface Outputs {
  * from `<model>.m3-heads.gguf` beside the GGUF (bge-gguf convert writes it).
  */
 export class BGEM3FlagModel extends BaseEmbedder {
+  readonly queryInstructionForRetrieval: string | null;
+  readonly queryInstructionFormat: string;
   private readonly heads: M3Heads;
   private readonly dropIds: ReadonlySet<number>;
 
@@ -105,6 +108,8 @@ export class BGEM3FlagModel extends BaseEmbedder {
 
   protected constructor(engine: Engine, options: BGEM3FlagModelOptions, heads: M3Heads, dropIds: ReadonlySet<number>) {
     super(engine, options);
+    this.queryInstructionForRetrieval = options.queryInstructionForRetrieval ?? null;
+    this.queryInstructionFormat = options.queryInstructionFormat ?? '{}{}';
     this.heads = heads;
     this.dropIds = dropIds;
   }
@@ -113,8 +118,9 @@ export class BGEM3FlagModel extends BaseEmbedder {
     return this.encodeAs(texts, options, this.settings.passageMaxLength, 'encode');
   }
 
+  /** Queries: queryInstructionForRetrieval applied through queryInstructionFormat (as FlagEmbedding's encode_queries); queryMaxLength. */
   encodeQueries<T extends string | string[]>(queries: T, options: M3EncodeOptions = {}): Promise<M3Output<T>> {
-    return this.encodeAs(queries, options, this.settings.queryMaxLength, 'encodeQueries');
+    return this.encodeAs(queries, options, this.settings.queryMaxLength, 'encodeQueries', (q) => applyInstruction(q, this.queryInstructionForRetrieval, this.queryInstructionFormat));
   }
 
   encodeCorpus<T extends string | string[]>(corpus: T, options: M3EncodeOptions = {}): Promise<M3Output<T>> {
@@ -171,8 +177,9 @@ export class BGEM3FlagModel extends BaseEmbedder {
     return tokenizeTruncated(this.engine, text, checkMaxLength('maxLength', maxLength, this.engine));
   }
 
-  private async encodeAs<T extends string | string[]>(input: T, callOptions: M3EncodeOptions, defaultMax: number, where: string): Promise<M3Output<T>> {
-    const { texts, options } = callTexts<M3EncodeOptions>(input, callOptions, where, m3EncodeSchema);
+  private async encodeAs<T extends string | string[]>(input: T, callOptions: M3EncodeOptions, defaultMax: number, where: string, prepare = (text: string) => text): Promise<M3Output<T>> {
+    const { texts: given, options } = callTexts<M3EncodeOptions>(input, callOptions, where, m3EncodeSchema);
+    const texts = given.map(prepare);
     const wanted = { dense: options.returnDense ?? true, sparse: options.returnSparse ?? false, colbert: options.returnColbertVecs ?? false };
     if (!wanted.dense && !wanted.sparse && !wanted.colbert) {
       throw new InvalidInputError(`${where}: choose at least one of returnDense, returnSparse, returnColbertVecs`);

@@ -25,6 +25,8 @@ export interface SyntheticM3Options {
   vocabGguf: string;
   /** colbert_linear's outputs (bge-m3: hidden). */
   colbertDim?: number;
+  /** Keep the first vocabSize pieces (default: all of XLM-R's 250002). */
+  vocabSize?: number;
   /** Storage type of the .pt heads (bge-m3 ships float16). */
   headsDtype?: 'float32' | 'float16';
 }
@@ -49,7 +51,7 @@ function linear(seed: number, name: string, inFeatures: number, outFeatures: num
 /** Writes `<dir>/model.gguf`, `<dir>/colbert_linear.pt`, `<dir>/sparse_linear.pt`; returns the weights (F32, as stored). */
 export async function writeSyntheticM3(dir: string, o: SyntheticM3Options): Promise<{ modelPath: string; weights: M3Weights; vocabSize: number }> {
   mkdirSync(dir, { recursive: true });
-  const vocab = await readUgmVocab(o.vocabGguf, 250002);
+  const vocab = await readUgmVocab(o.vocabGguf, o.vocabSize ?? 250002);
   const maxPositions = o.maxPositions + XLMR_POSITION_OFFSET;
   const encoder = makeSource(
     { layers: o.layers, hidden: o.hidden, heads: o.heads, ffn: o.ffn, maxPositions, vocabSize: vocab.vocabSize, typeVocabSize: 1, layerNormEps: Math.fround(1e-5), pooling: 'cls' },
