@@ -6,7 +6,7 @@
   "targets": [
     {
       "target_name": "bge_gguf",
-      "sources": ["native/addon.cpp", "native/common.cpp", "native/model.cpp", "native/context.cpp", "native/threadpool.cpp"],
+      "sources": ["native/addon.cpp", "native/common.cpp", "native/model.cpp", "native/context.cpp", "native/threadpool.cpp", "native/heads.cpp"],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",
         "<!(node scripts/llama-source.mjs)/include",

@@ -1,6 +1,7 @@
 import { BgeGgufError, InvalidInputError } from '../errors.js';
 import { planBatches } from '../batch/plan.js';
-import { colbertVectors, lexicalWeights, type LexicalWeights } from '../heads/m3.js';
+import { applyLinear, type LinearHead } from '../heads/linear.js';
+import { colbertVectorsFrom, lexicalWeightsFrom, type LexicalWeights } from '../heads/m3.js';
 import { readM3Heads, type M3Heads } from '../heads/m3HeadsFile.js';
 import type { GgufFile } from '../gguf/types.js';
 import type { Engine } from '../runtime/types.js';
@@ -194,6 +195,12 @@ export class BGEM3FlagModel extends BaseEmbedder {
     } as M3Output<T>;
   }
 
+  /** A head over `count` token rows: natively when the engine can (measured faster), else in TypeScript. */
+  private project(rows: Float32Array, count: number, head: LinearHead): Promise<Float32Array> {
+    const engine = this.engine;
+    return engine.applyLinear ? engine.applyLinear(rows, count, head) : Promise.resolve(applyLinear(rows, count, head));
+  }
+
   /** Tokenize, decode every length-sorted group with per-token states, apply the heads; results in input order. */
   private async run(texts: string[], wanted: Wanted, maxLength: number, call: { batchSize?: number; signal?: AbortSignal }, where: string): Promise<Outputs> {
     const engine = this.engine;
@@ -213,11 +220,19 @@ export class BGEM3FlagModel extends BaseEmbedder {
         try {
           if (call.signal?.aborted) throw new BgeGgufError('CANCELLED', 'encoding was cancelled by its AbortSignal');
           const states = await engine.encodeBatch(group.map((i) => sequences[i]), 'none', call.signal);
+          const rows = contiguous(states);
+          const count = rows.length / hidden;
+          // One projection per head for the whole group (the CLS rows too: one row per text, then skipped)
+          const sparse = wanted.sparse ? await this.project(rows, count, this.heads.sparse) : null;
+          const colbert = wanted.colbert ? await this.project(rows, count, this.heads.colbert) : null;
+          const width = this.heads.colbert.outFeatures;
+          let row = 0;
           group.forEach((index, k) => {
             const ids = sequences[index];
             if (wanted.dense) out.dense[index] = postprocess(states[k].slice(0, hidden), { normalize: this.settings.normalizeEmbeddings, truncateDim: this.settings.truncateDim });
-            if (wanted.sparse) out.sparse[index] = lexicalWeights(states[k], ids, this.heads.sparse, this.dropIds);
-            if (wanted.colbert) out.colbert[index] = colbertVectors(states[k], ids.length, hidden, this.heads.colbert, this.settings.truncateDim);
+            if (sparse) out.sparse[index] = lexicalWeightsFrom(sparse.subarray(row, row + ids.length), ids, this.dropIds);
+            if (colbert) out.colbert[index] = colbertVectorsFrom(colbert.subarray((row + 1) * width, (row + ids.length) * width), ids.length - 1, width, this.settings.truncateDim);
+            row += ids.length;
           });
         } catch (error) {
           failed = true;
@@ -228,6 +243,26 @@ export class BGEM3FlagModel extends BaseEmbedder {
     await Promise.all(Array.from({ length: Math.max(1, Math.min(engine.limits.parallelDecodes, groups.length)) }, worker));
     return out;
   }
+}
+
+/** The sequences' token states as one array: the decode's buffer when they lie back to back in it (native), else a copy. */
+function contiguous(states: Float32Array[]): Float32Array {
+  const first = states[0];
+  const total = states.reduce((n, s) => n + s.length, 0);
+  let next = first.byteOffset;
+  const adjacent = states.every((s) => {
+    const ok = s.buffer === first.buffer && s.byteOffset === next;
+    next += s.byteLength;
+    return ok;
+  });
+  if (adjacent) return new Float32Array(first.buffer, first.byteOffset, total);
+  const out = new Float32Array(total);
+  let at = 0;
+  for (const s of states) {
+    out.set(s, at);
+    at += s.length;
+  }
+  return out;
 }
 
 /** FlagEmbedding drops the CLS, EOS, PAD and UNK ids from the lexical weights. */

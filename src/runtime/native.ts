@@ -327,6 +327,15 @@ export async function createNativeEngine(path: string, options: NativeEngineOpti
       return sequences.map((_, i) => flat.slice(i * dim, (i + 1) * dim));
     },
 
+    ...(typeof loaded.addon.applyLinear === 'function'
+      ? {
+          applyLinear(rows: Float32Array, count: number, head: { weight: Float32Array; bias: Float32Array }): Promise<Float32Array> {
+            check();
+            return loaded.addon.applyLinear!(rows, count, head.weight, head.bias, threadsNow());
+          },
+        }
+      : {}),
+
     async dispose(): Promise<void> {
       if (disposed) return;
       disposed = true;

@@ -76,6 +76,8 @@ export interface NativeDevice {
 
 export interface NativeAddon {
   dynamicBackends: boolean;
+  /** rows · weightᵀ + bias (weight out × in); absent in addons built before it existed. */
+  applyLinear?(rows: Float32Array, count: number, weight: Float32Array, bias: Float32Array, threads: number): Promise<Float32Array>;
   init(options: { backendsDir?: string; fallbackBackendFiles?: string[] }): void;
   devices(): NativeDevice[];
   systemInfo(): string;

@@ -84,5 +84,10 @@ export interface Engine {
    * sequence may be longer than batchTokens, up to the model's training length.
    */
   encodeBatch(sequences: Int32Array[], pooling: Pooling, signal?: AbortSignal): Promise<Float32Array[]>;
+  /**
+   * rows (count × in, row-major) · weightᵀ + bias, weight as torch stores it (out × in), off the JS
+   * thread (native engine: BGE-M3's heads on per-token states). Absent: callers use src/heads' loop.
+   */
+  applyLinear?(rows: Float32Array, count: number, head: { weight: Float32Array; bias: Float32Array }): Promise<Float32Array>;
   dispose(): Promise<void>;
 }

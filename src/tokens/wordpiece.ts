@@ -49,6 +49,7 @@ export function withHfWordPieceRules(engine: Engine, unkId: number): Engine {
     },
     detokenize: (tokens) => engine.detokenize(tokens),
     encodeBatch: (sequences, pooling, signal) => engine.encodeBatch(sequences, pooling, signal),
+    ...(engine.applyLinear ? { applyLinear: engine.applyLinear.bind(engine) } : {}),
     dispose: () => engine.dispose(),
   };
 }
