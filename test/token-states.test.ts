@@ -39,6 +39,27 @@ describe("encodeBatch(sequences, 'none')", () => {
     expect(cosine(cls, states[1].subarray(0, dim))).toBeGreaterThanOrEqual(0.999999);
   });
 
+  it('applyLinear (the native heads) is rows · weightᵀ + bias, for any row count', async () => {
+    expect(typeof engine.applyLinear).toBe('function');
+    const [n, m, count] = [48, 40, 37];
+    const rng = (seed: number) => () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648) - 0.5;
+    const r = rng(3);
+    const head = { weight: Float32Array.from({ length: m * n }, r), bias: Float32Array.from({ length: m }, r) };
+    const rows = Float32Array.from({ length: count * n }, r);
+    const out = await engine.applyLinear!(rows, count, head);
+    let worst = 0;
+    for (let t = 0; t < count; t++) {
+      for (let o = 0; o < m; o++) {
+        let want = head.bias[o];
+        for (let i = 0; i < n; i++) want += rows[t * n + i] * head.weight[o * n + i];
+        worst = Math.max(worst, Math.abs(out[t * m + o] - want));
+      }
+    }
+    expect(out.length).toBe(count * m);
+    expect(worst).toBeLessThan(1e-5);
+    await expect(engine.applyLinear!(rows, count + 1, head)).rejects.toThrow();
+  });
+
   it('the node-llama-cpp fallback refuses it with a typed error that says what to do', async () => {
     const fallback = await createNodeLlamaCppEngine(fixturePath('tiny-bert-f32.gguf'), { threads: 1 });
     try {

@@ -329,9 +329,13 @@ export async function createNativeEngine(path: string, options: NativeEngineOpti
 
     ...(typeof loaded.addon.applyLinear === 'function'
       ? {
-          applyLinear(rows: Float32Array, count: number, head: { weight: Float32Array; bias: Float32Array }): Promise<Float32Array> {
+          async applyLinear(rows: Float32Array, count: number, head: { weight: Float32Array; bias: Float32Array }): Promise<Float32Array> {
             check();
-            return loaded.addon.applyLinear!(rows, count, head.weight, head.bias, threadsNow());
+            try {
+              return await loaded.addon.applyLinear!(rows, count, head.weight, head.bias, threadsNow());
+            } catch (error) {
+              throw typedError(error, 'this model');
+            }
           },
         }
       : {}),
