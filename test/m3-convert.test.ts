@@ -4,13 +4,16 @@
  * torch.save writes them): one call gives the GGUF and the heads sidecar, and BGEM3FlagModel.load
  * then matches the float64 reference.
  */
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BGEM3FlagModel } from '../src/api/BGEM3FlagModel.js';
 import { convertHfToGguf } from '../src/convert/index.js';
 import { m3HeadsPath } from '../src/heads/m3HeadsFile.js';
+import { checkpointTensors } from '../src/convert/checkpointTensors.js';
+import { readGguf, readTensorF32 } from '../src/gguf/reader.js';
+import { writeTorchStateDict } from './support/torchFixture.js';
 import { cosine } from './support/bertReference.js';
 import { m3Reference } from './support/m3Reference.js';
 import { writeSyntheticM3, type M3Weights } from './support/synthetic/m3.js';
@@ -57,6 +60,28 @@ describe('convert a BAAI-layout bge-m3 checkpoint', () => {
       expect(lexical).toBeLessThanOrEqual(1e-4);
     } finally {
       await model.dispose();
+    }
+  }, 120_000);
+
+  it('reads pytorch_model.bin (torch.save) instead of safetensors: the same GGUF, tensor for tensor', async () => {
+    const binDir = join(root, 'bge-m3-bin');
+    mkdirSync(binDir, { recursive: true });
+    for (const f of readdirSync(checkpoint)) if (!f.endsWith('.safetensors')) copyFileSync(join(checkpoint, f), join(binDir, f));
+    const { tensors, close } = await checkpointTensors(checkpoint);
+    // the float tensors (position_ids, an int64 buffer the converter skips, is left out of this writer)
+    const floats = tensors.filter((t) => !t.name.endsWith('position_ids'));
+    const fromSafetensors = await Promise.all(floats.map(async (t) => ({ name: t.name, shape: t.shape, values: await t.read() })));
+    close();
+    writeTorchStateDict(join(binDir, 'pytorch_model.bin'), 'pytorch_model', fromSafetensors);
+    const binOut = join(root, 'out', 'bge-m3-from-bin-f32.gguf');
+    const summary = await convertHfToGguf(binDir, binOut, { type: 'f32' });
+    expect(summary.m3HeadsPath).toBe(m3HeadsPath(binOut));
+    const [a, b] = [await readGguf(out), await readGguf(binOut)];
+    expect(b.tensors.map((t) => [t.name, t.shape])).toEqual(a.tensors.map((t) => [t.name, t.shape]));
+    for (const t of a.tensors) {
+      const other = b.tensors.find((x) => x.name === t.name)!;
+      const [x, y] = [await readTensorF32(binOut, other), await readTensorF32(out, t)];
+      expect(Buffer.from(x.buffer, x.byteOffset, x.byteLength).equals(Buffer.from(y.buffer, y.byteOffset, y.byteLength)), t.name).toBe(true);
     }
   }, 120_000);
 });

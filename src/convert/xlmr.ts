@@ -12,8 +12,8 @@ import { basename, join } from 'node:path';
 import { BgeGgufError, ModelNotFoundError } from '../errors.js';
 import { GgufValueType, gv, type GgufTensorInput, type GgufValue } from '../gguf/types.js';
 import { writeGguf } from '../gguf/writer.js';
-import { readHparams, readJsonIfPresent, readModelCard, readPooling, safetensorsFiles, type CheckpointPooling } from './checkpoint.js';
-import { readSafetensorsHeader, readTensorAsF32, type SafetensorsTensor } from './safetensors.js';
+import { readHparams, readJsonIfPresent, readModelCard, readPooling, type CheckpointPooling } from './checkpoint.js';
+import { checkpointTensors } from './checkpointTensors.js';
 import { readSentencePieceModel } from './sentencepiece.js';
 import { readSpecialTokens, specialTokenMetadata } from './specialTokens.js';
 import { FILE_TYPE, ggufTensorName, tensorType, type OutType } from './tensorNames.js';
@@ -130,7 +130,7 @@ export interface XlmrConvertResult {
 
 export async function convertXlmr(dir: string, out: string, options: { type: OutType; name?: string; pooling?: CheckpointPooling }): Promise<XlmrConvertResult> {
   const h = readHparams(dir, XLMR_ARCHITECTURES);
-  const files = safetensorsFiles(dir);
+  const weights = await checkpointTensors(dir); // safetensors or pytorch_model.bin
   const vocab = readXlmrVocab(dir, h.vocabSize);
   const vocabSize = vocab.tokens.length;
   const padId = h.raw.pad_token_id;
@@ -140,8 +140,7 @@ export async function convertXlmr(dir: string, out: string, options: { type: Out
   const pooling = options.pooling ?? (classifier ? 'rank' : readPooling(dir));
   const special = readSpecialTokens(vocab.tokenizerJson, readJsonIfPresent(join(dir, 'tokenizer_config.json')), h.raw, vocabSize);
 
-  const all: SafetensorsTensor[] = [];
-  for (const file of files) all.push(...(await readSafetensorsHeader(file)).tensors);
+  const all = weights.tensors;
   all.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const tensors: GgufTensorInput[] = [];
   const skipped: string[] = [];
@@ -152,7 +151,7 @@ export async function convertXlmr(dir: string, out: string, options: { type: Out
       skipped.push(t.name);
       continue;
     }
-    let data = await readTensorAsF32(t);
+    let data = await t.read();
     let torchShape = t.shape;
     if (name === 'position_embd.weight' && offset > 0) {
       data = data.slice(offset * t.shape[1]);
@@ -162,6 +161,7 @@ export async function convertXlmr(dir: string, out: string, options: { type: Out
     tensors.push({ name, shape, type: tensorType(name, shape, options.type), data });
     parameterCount += torchShape.reduce((a, d) => a * d, 1);
   }
+  weights.close();
   const names = new Set(tensors.map((t) => t.name));
   for (const required of ['token_embd.weight', 'position_embd.weight', 'blk.0.attn_q.weight']) {
     if (!names.has(required)) throw new BgeGgufError('UNSUPPORTED_MODEL', `${dir}: the checkpoint lacks ${required}; is it a complete XLM-RoBERTa model?`);

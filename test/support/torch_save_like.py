@@ -79,7 +79,7 @@ def main(argv):
         size = tuple(int(d) for d in dims.split("x"))
         with open(raw, "rb") as f:
             data = f.read()
-        values = list(struct.unpack("<%df" % (len(data) // 4), data))
+        values = None if dtype == "float32" and name not in transposed else list(struct.unpack("<%df" % (len(data) // 4), data))
         kind = {"float32": "FloatStorage", "float16": "HalfStorage", "bfloat16": "BFloat16Storage"}[dtype]
         if name in transposed and len(size) == 2:
             rows, cols = size  # store column-major: the storage holds the transpose, contiguous
@@ -87,7 +87,8 @@ def main(argv):
             stride = (1, rows)
         else:
             stride = tuple(prod(size[i + 1:]) for i in range(len(size)))
-        storage = Storage(str(len(storages)), STORAGES[kind], encode(values, dtype), len(values))
+        payload = data if values is None else encode(values, dtype)  # float32 input is already the storage's bytes
+        storage = Storage(str(len(storages)), STORAGES[kind], payload, len(data) // 4)
         storages.append(storage)
         state[name] = Tensor(storage, size, stride)
 
