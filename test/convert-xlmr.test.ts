@@ -61,7 +61,7 @@ describe('convert: XLMRobertaForSequenceClassification (bge-reranker layout)', (
     const hidden = TINY_XLMR.hidden;
     expect(byName.get('position_embd.weight')?.shape).toEqual([hidden, 512]);
     const positions = await readTensorF32(out, byName.get('position_embd.weight')!);
-    expect(positions).toEqual(weights.encoder.positionEmbeddings.slice(XLMR_POSITION_OFFSET * hidden));
+    expect(Array.from(positions)).toEqual(Array.from(weights.encoder.positionEmbeddings.slice(XLMR_POSITION_OFFSET * hidden)));
     expect(byName.get('cls.weight')?.shape).toEqual([hidden, hidden]);
     expect(byName.get('cls.output.weight')?.shape).toEqual([hidden, 1]);
     expect(await readTensorF32(out, byName.get('cls.output.weight')!)).toEqual(weights.classifier.outProj.weight);
@@ -100,6 +100,19 @@ describe('convert: XLMRobertaForSequenceClassification (bge-reranker layout)', (
     expect(types.get('blk.0.attn_q.weight')).toBe(GgmlType.F16);
     expect(types.get('position_embd.weight')).toBe(GgmlType.F32);
     expect(types.get('cls.output.bias')).toBe(GgmlType.F32);
+  });
+
+  it('pytorch_model.bin (torch.save zip) gives the same GGUF tensors as model.safetensors', async () => {
+    const dir = join(work, 'reranker-bin');
+    writeXlmrCheckpoint(dir, weights, vocab, { architecture: 'XLMRobertaForSequenceClassification', tokenizerFiles: ['sentencepiece.bpe.model'], weights: 'pytorch_model.bin' });
+    const out = join(work, 'reranker-bin.gguf');
+    await convertHfToGguf(dir, out, { type: 'f32' });
+    const [a, b] = [await readGguf(out), await readGguf(join(work, 'reranker-f32.gguf'))];
+    expect(a.tensors.map((t) => [t.name, t.shape, t.type])).toEqual(b.tensors.map((t) => [t.name, t.shape, t.type]));
+    for (let i = 0; i < a.tensors.length; i++) {
+      const [x, y] = [await readTensorF32(out, a.tensors[i]), await readTensorF32(join(work, 'reranker-f32.gguf'), b.tensors[i])];
+      expect(Buffer.from(x.buffer, x.byteOffset, x.byteLength).equals(Buffer.from(y.buffer, y.byteOffset, y.byteLength)), a.tensors[i].name).toBe(true);
+    }
   });
 
   it('XLMRobertaModel (bge-m3 layout): no classifier, no rank pooling', async () => {

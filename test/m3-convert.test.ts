@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BGEM3FlagModel } from '../src/api/BGEM3FlagModel.js';
 import { convertHfToGguf } from '../src/convert/index.js';
 import { m3HeadsPath } from '../src/heads/m3HeadsFile.js';
-import { checkpointTensors } from '../src/convert/checkpointTensors.js';
+import { readSafetensorsHeader, readTensorAsF32 } from '../src/convert/safetensors.js';
 import { readGguf, readTensorF32 } from '../src/gguf/reader.js';
 import { writeTorchStateDict } from './support/torchFixture.js';
 import { cosine } from './support/bertReference.js';
@@ -67,11 +67,10 @@ describe('convert a BAAI-layout bge-m3 checkpoint', () => {
     const binDir = join(root, 'bge-m3-bin');
     mkdirSync(binDir, { recursive: true });
     for (const f of readdirSync(checkpoint)) if (!f.endsWith('.safetensors')) copyFileSync(join(checkpoint, f), join(binDir, f));
-    const { tensors, close } = await checkpointTensors(checkpoint);
+    const { tensors } = await readSafetensorsHeader(join(checkpoint, 'model.safetensors'));
     // the float tensors (position_ids, an int64 buffer the converter skips, is left out of this writer)
     const floats = tensors.filter((t) => !t.name.endsWith('position_ids'));
-    const fromSafetensors = await Promise.all(floats.map(async (t) => ({ name: t.name, shape: t.shape, values: await t.read() })));
-    close();
+    const fromSafetensors = await Promise.all(floats.map(async (t) => ({ name: t.name, shape: t.shape, values: await readTensorAsF32(t) })));
     writeTorchStateDict(join(binDir, 'pytorch_model.bin'), 'pytorch_model', fromSafetensors);
     const binOut = join(root, 'out', 'bge-m3-from-bin-f32.gguf');
     const summary = await convertHfToGguf(binDir, binOut, { type: 'f32' });

@@ -151,7 +151,7 @@ describe('FlagReranker (synthetic XLM-R, F32)', () => {
     const context = await model.createRankingContext({ contextSize: 512, batchSize: 512 });
     try {
       // node-llama-cpp's rank() takes seconds per call on this 250k vocabulary: a few pairs
-      const cases = pairs().filter(([q, p]) => plain(q).length + plain(p).length + 4 <= 384).slice(0, 4);
+      const cases = pairs().filter(([q, p]) => plain(q).length + plain(p).length + 4 <= 384).slice(0, 3);
       const ours = await reranker.computeScore(cases, { normalize: true });
       let maxDiff = 0;
       for (let i = 0; i < cases.length; i++) {

@@ -43,7 +43,10 @@ beforeAll(async () => {
   const work = join(repoRoot, '.cache', 'xlmr-tokenizer-test');
   mkdirSync(work, { recursive: true });
   const words = sharedTexts().join(' ').split(/\s+/).filter(Boolean);
-  texts = [...EDGE_CASES, ...multilingualFuzz(5000, 20250311, words)];
+  const fuzz = multilingualFuzz(5000, 20250311, words);
+  // long texts too (normalization cuts them into pieces at cluster boundaries)
+  const long = Array.from({ length: 20 }, (_, k) => fuzz.slice(k * 40, k * 40 + 40).join(k % 2 ? ' ' : ''));
+  texts = [...EDGE_CASES, ...fuzz, ...long];
   writeFileSync(join(work, 'texts.json'), JSON.stringify(texts));
   const python = process.env.BGE_GGUF_PARITY_PYTHON ?? ensureVenv(join(repoRoot, '.cache', 'parity-venv'), console.log);
   const vocab = join(llamaDir, 'models', 'ggml-vocab-nomic-bert-moe.gguf');

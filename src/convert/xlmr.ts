@@ -6,15 +6,16 @@
  * Differences from the script, on purpose: a sequence classifier also gets bert.pooling_type = RANK,
  * so llama.cpp and bge-gguf know it is a reranker without being told.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { BgeGgufError, ModelNotFoundError } from '../errors.js';
 import { GgufValueType, gv, type GgufTensorInput, type GgufValue } from '../gguf/types.js';
 import { writeGguf } from '../gguf/writer.js';
-import { readHparams, readJsonIfPresent, readModelCard, readPooling, type CheckpointPooling } from './checkpoint.js';
-import { checkpointTensors } from './checkpointTensors.js';
+import { readHparams, readJsonIfPresent, readModelCard, readPooling, safetensorsFiles, type CheckpointPooling } from './checkpoint.js';
+import { readSafetensorsHeader, readTensorAsF32, type SafetensorsTensor } from './safetensors.js';
 import { readSentencePieceModel } from './sentencepiece.js';
+import { readTorchStateDict } from './torchCheckpoint.js';
 import { readSpecialTokens, specialTokenMetadata } from './specialTokens.js';
 import { FILE_TYPE, ggufTensorName, tensorType, type OutType } from './tensorNames.js';
 import { TokenType } from './vocab.js';
@@ -112,6 +113,15 @@ export function xlmrTensorName(hfName: string, layers: number): string | null {
   return ggufTensorName(name, layers);
 }
 
+/** model*.safetensors when present (the script's preference), else pytorch_model*.bin. */
+function weightFiles(dir: string): string[] {
+  const names = readdirSync(dir);
+  if (names.some((f) => f.startsWith('model') && f.endsWith('.safetensors'))) return safetensorsFiles(dir);
+  const bins = names.filter((f) => f.startsWith('pytorch_model') && f.endsWith('.bin')).sort();
+  if (bins.length === 0) throw new ModelNotFoundError(`${dir} has neither model.safetensors nor pytorch_model.bin; download the checkpoint's weights into it`);
+  return bins.map((f) => join(dir, f));
+}
+
 export interface XlmrConvertResult {
   architecture: string;
   layers: number;
@@ -130,7 +140,7 @@ export interface XlmrConvertResult {
 
 export async function convertXlmr(dir: string, out: string, options: { type: OutType; name?: string; pooling?: CheckpointPooling }): Promise<XlmrConvertResult> {
   const h = readHparams(dir, XLMR_ARCHITECTURES);
-  const weights = await checkpointTensors(dir); // safetensors or pytorch_model.bin
+  const files = weightFiles(dir);
   const vocab = readXlmrVocab(dir, h.vocabSize);
   const vocabSize = vocab.tokens.length;
   const padId = h.raw.pad_token_id;
@@ -140,7 +150,8 @@ export async function convertXlmr(dir: string, out: string, options: { type: Out
   const pooling = options.pooling ?? (classifier ? 'rank' : readPooling(dir));
   const special = readSpecialTokens(vocab.tokenizerJson, readJsonIfPresent(join(dir, 'tokenizer_config.json')), h.raw, vocabSize);
 
-  const all = weights.tensors;
+  const all: SafetensorsTensor[] = [];
+  for (const file of files) all.push(...(file.endsWith('.bin') ? await readTorchStateDict(file) : (await readSafetensorsHeader(file)).tensors));
   all.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const tensors: GgufTensorInput[] = [];
   const skipped: string[] = [];
@@ -151,7 +162,7 @@ export async function convertXlmr(dir: string, out: string, options: { type: Out
       skipped.push(t.name);
       continue;
     }
-    let data = await t.read();
+    let data = await readTensorAsF32(t);
     let torchShape = t.shape;
     if (name === 'position_embd.weight' && offset > 0) {
       data = data.slice(offset * t.shape[1]);
@@ -161,7 +172,6 @@ export async function convertXlmr(dir: string, out: string, options: { type: Out
     tensors.push({ name, shape, type: tensorType(name, shape, options.type), data });
     parameterCount += torchShape.reduce((a, d) => a * d, 1);
   }
-  weights.close();
   const names = new Set(tensors.map((t) => t.name));
   for (const required of ['token_embd.weight', 'position_embd.weight', 'blk.0.attn_q.weight']) {
     if (!names.has(required)) throw new BgeGgufError('UNSUPPORTED_MODEL', `${dir}: the checkpoint lacks ${required}; is it a complete XLM-RoBERTa model?`);

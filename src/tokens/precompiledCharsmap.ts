@@ -15,6 +15,8 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 export class PrecompiledCharsmap {
+  /** Cluster → normalized text, filled as text is normalized (clusters repeat). */
+  readonly cache = new Map<string, string>();
   private readonly units: Uint32Array;
   private readonly replacements: Uint8Array;
 
@@ -58,23 +60,60 @@ export class PrecompiledCharsmap {
 
 let segmenter: Intl.Segmenter | undefined;
 
-/** The text as HF's Precompiled normalizer leaves it. */
-export function hfPrecompiledNormalize(charsmap: PrecompiledCharsmap, text: string): string {
+/**
+ * Characters between two of which a grapheme cluster always ends (none is Extend, ZWJ, SpacingMark,
+ * Prepend, a Hangul jamo or a regional indicator): ASCII and Latin letters below the combining marks,
+ * kana, CJK ideographs, Hangul syllables. CR and LF are left out (CR LF is one cluster).
+ */
+function plain(c: number): boolean {
+  return (c < 0x300 && c !== 0x0d && c !== 0x0a) || (c >= 0x4e00 && c <= 0x9fff) || (c >= 0xac00 && c <= 0xd7a3) || (c >= 0x3041 && c <= 0x3096) || (c >= 0x30a1 && c <= 0x30fa);
+}
+
+/**
+ * Intl.Segmenter slows down quadratically on long strings in V8 (16 s for 74k characters), so long
+ * text is cut into pieces of about 64 characters at points that are cluster boundaries anyway.
+ */
+function* graphemes(text: string): Generator<string> {
   segmenter ??= new Intl.Segmenter(undefined, { granularity: 'grapheme' });
-  let out = '';
-  for (const { segment } of segmenter.segment(text)) {
-    const bytes = encoder.encode(segment);
-    if (bytes.length < 6) {
-      const whole = charsmap.firstPrefixReplacement(bytes);
-      if (whole !== null) {
-        out += whole;
-        continue;
-      }
-    }
-    for (const char of segment) {
-      const replaced = charsmap.firstPrefixReplacement(encoder.encode(char));
-      out += replaced ?? char;
+  let start = 0;
+  for (let i = 64; i <= text.length; i++) {
+    if (i === text.length || (i - start >= 64 && plain(text.charCodeAt(i - 1)) && plain(text.charCodeAt(i)))) {
+      yield* chunkGraphemes(text.slice(start, i));
+      start = i;
     }
   }
+  if (start < text.length) yield* chunkGraphemes(text.slice(start));
+}
+
+function* chunkGraphemes(chunk: string): Generator<string> {
+  let allPlain = true;
+  for (let i = 0; i < chunk.length && allPlain; i++) allPlain = plain(chunk.charCodeAt(i));
+  if (allPlain) yield* chunk; // every character is a cluster of its own
+  else for (const { segment } of segmenter!.segment(chunk)) yield segment;
+}
+
+/** The text as HF's Precompiled normalizer leaves it. */
+export function hfPrecompiledNormalize(charsmap: PrecompiledCharsmap, text: string): string {
+  let out = '';
+  for (const segment of graphemes(text)) {
+    let done = charsmap.cache.get(segment);
+    if (done === undefined) {
+      done = normalizeCluster(charsmap, segment);
+      if (charsmap.cache.size < 65536) charsmap.cache.set(segment, done);
+    }
+    out += done;
+  }
+  return out;
+}
+
+/** One cluster: replaced whole by its shortest-prefix match when under 6 bytes, else character by character. */
+function normalizeCluster(charsmap: PrecompiledCharsmap, segment: string): string {
+  const bytes = encoder.encode(segment);
+  if (bytes.length < 6) {
+    const whole = charsmap.firstPrefixReplacement(bytes);
+    if (whole !== null) return whole;
+  }
+  let out = '';
+  for (const char of segment) out += charsmap.firstPrefixReplacement(encoder.encode(char)) ?? char;
   return out;
 }

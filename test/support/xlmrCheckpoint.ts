@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { readGguf } from '../../src/gguf/reader.js';
 import { hfTensors, writeSafetensors, type StTensor } from './hfCheckpoint.js';
 import { XLMR_POSITION_OFFSET, type XlmrWeights } from './synthetic/xlmr.js';
+import { writeTorchStateDict, type TorchTensor } from './torchSave.js';
 
 interface UgmVocab {
   tokens: string[];
@@ -109,6 +110,8 @@ export interface XlmrCheckpointSpec {
   architecture: 'XLMRobertaForSequenceClassification' | 'XLMRobertaModel';
   /** Which tokenizer files to write (BAAI ships both). */
   tokenizerFiles: Array<'sentencepiece.bpe.model' | 'tokenizer.json'>;
+  /** model.safetensors (default) or torch.save's pytorch_model.bin. */
+  weights?: 'safetensors' | 'pytorch_model.bin';
 }
 
 export function writeXlmrCheckpoint(dir: string, w: XlmrWeights, vocab: UgmVocab, spec: XlmrCheckpointSpec): void {
@@ -142,7 +145,13 @@ export function writeXlmrCheckpoint(dir: string, w: XlmrWeights, vocab: UgmVocab
     tensors['classifier.out_proj.weight'] = { dtype: 'F32', shape: [outProj.outFeatures, outProj.inFeatures], data: outProj.weight };
     tensors['classifier.out_proj.bias'] = { dtype: 'F32', shape: [outProj.outFeatures], data: outProj.bias };
   }
-  writeSafetensors(join(dir, 'model.safetensors'), tensors);
+  if (spec.weights === 'pytorch_model.bin') {
+    const state: Record<string, TorchTensor> = {};
+    for (const [name, t] of Object.entries(tensors)) if (t.dtype === 'F32') state[name] = { dtype: 'F32', shape: t.shape, data: t.data };
+    writeTorchStateDict(join(dir, 'pytorch_model.bin'), state);
+  } else {
+    writeSafetensors(join(dir, 'model.safetensors'), tensors);
+  }
   if (spec.tokenizerFiles.includes('sentencepiece.bpe.model')) writeFileSync(join(dir, 'sentencepiece.bpe.model'), sentencePieceModel(vocab));
   if (spec.tokenizerFiles.includes('tokenizer.json')) writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(tokenizerJson(vocab)));
   const tokenizerConfig = { bos_token: '<s>', eos_token: '</s>', sep_token: '</s>', cls_token: '<s>', unk_token: '<unk>', pad_token: '<pad>', mask_token: '<mask>', model_max_length: 512, tokenizer_class: 'XLMRobertaTokenizer' };
