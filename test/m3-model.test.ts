@@ -212,11 +212,16 @@ describe('BGEM3FlagModel behaviour', () => {
     }
   });
 
-  it('says how to get the heads when the sidecar is missing', async () => {
+  it('without the heads sidecar: dense vectors work, sparse/ColBERT say how to get the heads', async () => {
     rmSync(m3HeadsPath(modelPath), { force: true });
+    const denseOnly = await BGEM3FlagModel.load(modelPath, { threads: 1 });
     try {
-      await expect(BGEM3FlagModel.load(modelPath, { threads: 1 })).rejects.toThrow(/m3-heads\.gguf.*bge-gguf convert/);
+      const { denseVecs } = await denseOnly.encode(texts[0]);
+      expect(cosine(denseVecs!, (await model.encode(texts[0])).denseVecs!)).toBeGreaterThan(0.99999);
+      await expect(denseOnly.encode('a', { returnSparse: true })).rejects.toThrow(/m3-heads\.gguf.*bge-gguf convert/);
+      await expect(denseOnly.computeScore(['a', 'b'])).rejects.toMatchObject({ code: 'MODEL_NOT_FOUND' });
     } finally {
+      await denseOnly.dispose();
       await convertM3Heads(dir, modelPath);
     }
   });

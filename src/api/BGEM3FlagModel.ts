@@ -2,7 +2,7 @@ import { BgeGgufError, InvalidInputError } from '../errors.js';
 import { planBatches } from '../batch/plan.js';
 import { applyLinear, type LinearHead } from '../heads/linear.js';
 import { colbertVectorsFrom, lexicalWeightsFrom, type LexicalWeights } from '../heads/m3.js';
-import { readM3Heads, type M3Heads } from '../heads/m3HeadsFile.js';
+import { missingM3Heads, readM3Heads, type M3Heads } from '../heads/m3HeadsFile.js';
 import type { GgufFile } from '../gguf/types.js';
 import type { Engine } from '../runtime/types.js';
 import { applyInstruction } from '../prompt/instruction.js';
@@ -90,7 +90,9 @@ interface Outputs {
 export class BGEM3FlagModel extends BaseEmbedder {
   readonly queryInstructionForRetrieval: string | null;
   readonly queryInstructionFormat: string;
-  private readonly heads: M3Heads;
+  /** null: no sidecar beside the GGUF (third-party bge-m3 GGUFs): dense vectors only. */
+  private readonly heads: M3Heads | null;
+  private readonly modelPath: string;
   private readonly dropIds: ReadonlySet<number>;
 
   static async load(pathOrUri: string, options: BGEM3FlagModelOptions = {}): Promise<BGEM3FlagModel> {
@@ -100,18 +102,19 @@ export class BGEM3FlagModel extends BaseEmbedder {
     try {
       if (engine.info.causal) throw new InvalidInputError(`${engine.info.name} is a decoder model; BGE-M3 is an XLM-RoBERTa encoder`);
       const heads = await readM3Heads(path, engine.info.embeddingDim);
-      return new BGEM3FlagModel(engine, options, heads, unusedTokenIds(gguf));
+      return new BGEM3FlagModel(engine, options, heads, unusedTokenIds(gguf), path);
     } catch (error) {
       await engine.dispose();
       throw error;
     }
   }
 
-  protected constructor(engine: Engine, options: BGEM3FlagModelOptions, heads: M3Heads, dropIds: ReadonlySet<number>) {
+  protected constructor(engine: Engine, options: BGEM3FlagModelOptions, heads: M3Heads | null, dropIds: ReadonlySet<number>, modelPath: string) {
     super(engine, options);
     this.queryInstructionForRetrieval = options.queryInstructionForRetrieval ?? null;
     this.queryInstructionFormat = options.queryInstructionFormat ?? '{}{}';
     this.heads = heads;
+    this.modelPath = modelPath;
     this.dropIds = dropIds;
   }
 
@@ -204,6 +207,8 @@ export class BGEM3FlagModel extends BaseEmbedder {
   /** Tokenize, decode every length-sorted group with per-token states, apply the heads; results in input order. */
   private async run(texts: string[], wanted: Wanted, maxLength: number, call: { batchSize?: number; signal?: AbortSignal }, where: string): Promise<Outputs> {
     const engine = this.engine;
+    const heads = this.heads;
+    if ((wanted.sparse || wanted.colbert) && !heads) throw missingM3Heads(this.modelPath);
     const sequences = await tokenizeMany(texts, (text) => typedTextFailure(where, text, () => tokenizeTruncated(engine, text, maxLength)));
     const hidden = engine.info.embeddingDim;
     const batchSize = positiveInt('batchSize', call.batchSize, this.settings.batchSize);
@@ -223,9 +228,9 @@ export class BGEM3FlagModel extends BaseEmbedder {
           const rows = contiguous(states);
           const count = rows.length / hidden;
           // One projection per head for the whole group (the CLS rows too: one row per text, then skipped)
-          const sparse = wanted.sparse ? await this.project(rows, count, this.heads.sparse) : null;
-          const colbert = wanted.colbert ? await this.project(rows, count, this.heads.colbert) : null;
-          const width = this.heads.colbert.outFeatures;
+          const sparse = wanted.sparse ? await this.project(rows, count, heads!.sparse) : null;
+          const colbert = wanted.colbert ? await this.project(rows, count, heads!.colbert) : null;
+          const width = heads?.colbert.outFeatures ?? 0;
           let row = 0;
           group.forEach((index, k) => {
             const ids = sequences[index];

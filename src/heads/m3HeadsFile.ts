@@ -36,12 +36,15 @@ export async function writeM3Heads(path: string, heads: M3Heads, type: GgmlType.
   ], tensors);
 }
 
-/** Reads the sidecar of `modelPath`; a typed error that says how to make one when it is missing. */
-export async function readM3Heads(modelPath: string, hidden: number): Promise<M3Heads> {
+/** The error for sparse or ColBERT outputs asked of a model without its heads sidecar. */
+export function missingM3Heads(modelPath: string): BgeGgufError {
+  return new BgeGgufError('MODEL_NOT_FOUND', `BGE-M3's sparse and ColBERT heads were not found: expected ${m3HeadsPath(modelPath)} beside the model (bge-gguf convert writes it from colbert_linear.pt and sparse_linear.pt); without it only dense vectors are available`);
+}
+
+/** Reads the sidecar of `modelPath`; null when there is none (dense vectors still work). */
+export async function readM3Heads(modelPath: string, hidden: number): Promise<M3Heads | null> {
   const path = m3HeadsPath(modelPath);
-  if (!existsSync(path)) {
-    throw new BgeGgufError('MODEL_NOT_FOUND', `BGE-M3's sparse and ColBERT heads were not found: expected ${path} beside the model (bge-gguf convert writes it from colbert_linear.pt and sparse_linear.pt); for dense vectors only, load the model with FlagModel`);
-  }
+  if (!existsSync(path)) return null;
   const file = await readGguf(path);
   if (file.metadata.get('general.architecture')?.value !== M3_HEADS_ARCH) throw new InvalidInputError(`${path} is not a BGE-M3 heads file (general.architecture is not ${M3_HEADS_ARCH})`);
   const linear = async (name: string): Promise<LinearHead> => {
