@@ -7,6 +7,7 @@
 
 #include "common.h"
 #include "context.h"
+#include "heads.h"
 #include "ggml-backend.h"
 #include "llama.h"
 #include "model.h"
@@ -104,6 +105,7 @@ static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("devices", Napi::Function::New(env, Devices, "devices"));
   exports.Set("systemInfo", Napi::Function::New(env, SystemInfo, "systemInfo"));
   exports.Set("loadModel", Napi::Function::New(env, LoadModel, "loadModel"));
+  exports.Set("applyLinear", Napi::Function::New(env, ApplyLinear, "applyLinear"));
   return exports;
 }
 

@@ -40,7 +40,8 @@ enum llama_pooling_type PoolingFromName(Napi::Env env, const std::string& name) 
   if (name == "cls") return LLAMA_POOLING_TYPE_CLS;
   if (name == "last") return LLAMA_POOLING_TYPE_LAST;
   if (name == "rank") return LLAMA_POOLING_TYPE_RANK;
-  throw CodedError(env, kInvalidInput, "option pooling must be 'mean', 'cls', 'last' or 'rank'");
+  if (name == "none") return LLAMA_POOLING_TYPE_NONE;
+  throw CodedError(env, kInvalidInput, "option pooling must be 'mean', 'cls', 'last', 'rank' or 'none'");
 }
 
 // One encode call: the batch is built on the JS thread, decoded on a libuv worker thread.
@@ -71,6 +72,7 @@ class EncodeWorker : public Napi::AsyncWorker {
       return Fail(kEncodeFailed, "llama_decode failed with status " + std::to_string(rc) + (log.empty() ? "" : ": " + log));
     }
     const size_t dim = static_cast<size_t>(s.nEmbd);
+    if (s.pooling == "none") return CopyTokenStates(dim);
     output_.resize(static_cast<size_t>(nSeqs_) * dim);
     for (int32_t seq = 0; seq < nSeqs_; ++seq) {
       const float* pooled = llama_get_embeddings_seq(s.ctx, seq);
@@ -107,6 +109,13 @@ class EncodeWorker : public Napi::AsyncWorker {
   }
 
  private:
+  // Pooling none: every token's hidden state, in batch order (sequence after sequence).
+  void CopyTokenStates(size_t dim) {
+    const float* states = llama_get_embeddings(state_->ctx);
+    if (states == nullptr) return Fail(kEncodeFailed, "llama.cpp returned no token embeddings");
+    output_.assign(states, states + static_cast<size_t>(batch_.n_tokens) * dim);
+  }
+
   void Fail(const char* code, std::string message) {
     code_ = code;
     message_ = std::move(message);
@@ -155,7 +164,7 @@ void ContextState::Dispose() {
 Napi::Value NewContextObject(Napi::Env env, const std::shared_ptr<ModelState>& model, const Napi::Object& options) {
   Napi::Value poolingValue = options.Get("pooling");
   if (!poolingValue.IsString()) {
-    throw CodedError(env, kInvalidInput, "option pooling must be 'mean', 'cls', 'last' or 'rank'");
+    throw CodedError(env, kInvalidInput, "option pooling must be 'mean', 'cls', 'last', 'rank' or 'none'");
   }
   const std::string poolingName = poolingValue.As<Napi::String>().Utf8Value();
   const enum llama_pooling_type pooling = PoolingFromName(env, poolingName);

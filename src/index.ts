@@ -17,3 +17,6 @@ export { FlagReranker, type FlagRerankerOptions, type ComputeScoreOptions } from
 export { FlagAutoReranker, type AutoRerankerOptions } from './api/FlagAutoReranker.js';
 export type { BaseRerankerOptions } from './api/BaseReranker.js';
 export type { RerankPair } from './prompt/rerankPairs.js';
+export { BGEM3FlagModel, type BGEM3FlagModelOptions, type M3EncodeOptions, type M3ScoreOptions, type M3Output } from './api/BGEM3FlagModel.js';
+export { computeLexicalMatchingScore, colbertScore, type M3PairScores } from './vectors/m3Scores.js';
+export type { LexicalWeights } from './heads/m3.js';

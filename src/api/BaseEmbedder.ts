@@ -27,8 +27,8 @@ export async function openEngine(pathOrUri: string | undefined, options: BaseEmb
   return (await openModel(pathOrUri, options)).engine;
 }
 
-/** openEngine, also handing back the GGUF header it read (read once per load). */
-export async function openModel(pathOrUri: string | undefined, options: BaseEmbedderOptions): Promise<{ engine: Engine; gguf: GgufFile }> {
+/** openEngine, also handing back the GGUF header it read (read once per load) and the local file. */
+export async function openModel(pathOrUri: string | undefined, options: BaseEmbedderOptions): Promise<{ engine: Engine; gguf: GgufFile; path: string }> {
   const path = await resolveModelFile(pathOrUri, {
     signal: options.signal,
     onDownloadProgress: options.onDownloadProgress,
@@ -41,10 +41,10 @@ export async function openModel(pathOrUri: string | undefined, options: BaseEmbe
   // BERT WordPiece GGUFs are tokenized by the project, exactly as HF's BertTokenizerFast (see tokens/wordpiece.ts)
   const wordPiece = metadata.get('tokenizer.ggml.model')?.value === 'bert' ? WordPieceTokenizer.fromGguf(gguf) : null;
   const engine = await loadEngine(path, options, gguf);
-  if (wordPiece) return { engine: withWordPieceTokenizer(engine, wordPiece), gguf };
+  if (wordPiece) return { engine: withWordPieceTokenizer(engine, wordPiece), gguf, path };
   // XLM-R SentencePiece (UGM) GGUFs: tokenize as HF's XLMRobertaTokenizerFast (see tokens/unigram.ts)
   const unigram = unigramVocabFromGguf(metadata);
-  return { engine: unigram ? withHfUnigram(engine, unigram) : engine, gguf };
+  return { engine: unigram ? withHfUnigram(engine, unigram) : engine, gguf, path };
 }
 
 /** State and plumbing every embedder shares: the engine, post-processing and disposal. */

@@ -21,7 +21,7 @@ export interface AutoModelOptions extends FlagModelOptions, Pick<FlagICLModelOpt
  * from models/registry.json by model name (the last path component, like FlagEmbedding).
  */
 export class FlagAutoModel {
-  static async fromFinetuned(nameOrPath: string, options: AutoModelOptions = {}): Promise<FlagModel | import('./FlagICLModel.js').FlagICLModel | import('./FlagLLMModel.js').FlagLLMModel> {
+  static async fromFinetuned(nameOrPath: string, options: AutoModelOptions = {}): Promise<FlagModel | import('./FlagICLModel.js').FlagICLModel | import('./FlagLLMModel.js').FlagLLMModel | import('./BGEM3FlagModel.js').BGEM3FlagModel> {
     options = checkOptions(autoModelSchema, options, 'FlagAutoModel.fromFinetuned');
     if (typeof nameOrPath !== 'string' || nameOrPath.trim() === '') {
       throw new ModelNotFoundError(`FlagAutoModel.fromFinetuned needs a model name, GGUF path or hf: URI, got ${typeof nameOrPath === 'string' ? 'an empty string' : String(nameOrPath)}`);
@@ -43,8 +43,11 @@ function looksLikeFile(s: string): boolean {
 async function loadForEntry(name: string, entry: RegistryEntry, file: string, options: AutoModelOptions) {
   const instruction = { queryInstructionForRetrieval: entry.queryInstructionForRetrieval, queryInstructionFormat: entry.queryInstructionFormat };
   switch (entry.class) {
+    case 'BGEM3FlagModel': {
+      const { BGEM3FlagModel, bgeM3Schema } = await import('./BGEM3FlagModel.js');
+      return BGEM3FlagModel.load(file, { ...instruction, ...optionsFor(bgeM3Schema, 'BGEM3FlagModel', name, options) });
+    }
     case 'FlagModel':
-    case 'BGEM3FlagModel':
       return FlagModel.load(file, { ...instruction, poolingMethod: entry.pooling as 'cls' | 'mean', ...optionsFor(flagModelSchema, 'FlagModel', name, options) });
     case 'FlagICLModel': {
       const { FlagICLModel } = await import('./FlagICLModel.js');

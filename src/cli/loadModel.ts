@@ -1,5 +1,6 @@
 import { FlagAutoModel } from '../api/FlagAutoModel.js';
 import { FlagModel } from '../api/FlagModel.js';
+import { BGEM3FlagModel } from '../api/BGEM3FlagModel.js';
 import type { FlagICLModel } from '../api/FlagICLModel.js';
 import type { FlagLLMModel } from '../api/FlagLLMModel.js';
 import { FlagAutoReranker } from '../api/FlagAutoReranker.js';
@@ -30,7 +31,13 @@ export async function loadModel(spec: ModelSpec): Promise<AnyModel> {
     ...(spec.cpu ? { gpu: false as const } : {}),
   };
   if (!spec.model) return FlagModel.load(undefined, options);
-  return FlagAutoModel.fromFinetuned(spec.model, options);
+  const model = await FlagAutoModel.fromFinetuned(spec.model, options);
+  if (!(model instanceof BGEM3FlagModel)) return model;
+  // The CLI and server serve bge-m3's dense vectors: its normalized CLS vector, which FlagModel computes
+  // identically on the same GGUF. Sparse and ColBERT outputs are library-only for now (BGEM3FlagModel).
+  const { modelPath, queryInstructionForRetrieval, queryInstructionFormat } = model;
+  await model.dispose();
+  return FlagModel.load(modelPath, { ...options, poolingMethod: 'cls', queryInstructionForRetrieval, queryInstructionFormat });
 }
 
 /** The name a server reports for the model: what --model said, else the embedded model's registry name. */

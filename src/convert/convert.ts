@@ -23,6 +23,7 @@ import { readSpecialTokens, specialTokenMetadata } from './specialTokens.js';
 import { FILE_TYPE, ggufTensorName, tensorType, type OutType } from './tensorNames.js';
 import { readBertVocab, tokenizerPreName } from './vocab.js';
 import { convertXlmr, isXlmrCheckpoint } from './xlmr.js';
+import { convertM3Heads, hasM3Heads } from './m3Heads.js';
 
 export type { OutType } from './tensorNames.js';
 export const OUT_TYPES: readonly OutType[] = ['f32', 'f16', 'q8_0'];
@@ -48,6 +49,8 @@ export interface ConvertSummary extends Pick<BertHparams, 'architecture' | 'laye
   /** Checkpoint tensors left out (pooler, MLM heads, position_ids). */
   skippedTensors: string[];
   fileBytes: number;
+  /** BGE-M3 checkpoints: the heads sidecar written beside the GGUF. */
+  m3HeadsPath?: string;
 }
 
 const POOLING_TYPE: Record<CheckpointPooling, number> = { mean: 1, cls: 2, last: 3 };
@@ -128,7 +131,9 @@ export async function convertHfToGguf(hfDir: string, outPath: string, options: C
 
   if (isXlmrCheckpoint(dir)) {
     const r = await convertXlmr(dir, out, options);
-    return { outPath: out, type: options.type, tokenizerPre: 'default', ...r };
+    // BGE-M3: its sparse and ColBERT heads (torch .pt files) go to a sidecar BGEM3FlagModel.load finds
+    const m3HeadsPath = hasM3Heads(dir) ? await convertM3Heads(dir, out) : undefined;
+    return { outPath: out, type: options.type, tokenizerPre: 'default', ...r, ...(m3HeadsPath ? { m3HeadsPath } : {}) };
   }
   const h = readHparams(dir);
   safetensorsFiles(dir); // fail on missing weights before reading the tokenizer

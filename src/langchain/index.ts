@@ -10,8 +10,9 @@ import { FlagAutoModel, type AutoModelOptions } from '../api/FlagAutoModel.js';
 import type { FlagICLModel } from '../api/FlagICLModel.js';
 import type { FlagLLMModel } from '../api/FlagLLMModel.js';
 import { FlagModel } from '../api/FlagModel.js';
+import { BGEM3FlagModel } from '../api/BGEM3FlagModel.js';
 
-type Model = FlagModel | FlagICLModel | FlagLLMModel;
+type Model = FlagModel | FlagICLModel | FlagLLMModel | BGEM3FlagModel;
 
 export interface BgeGgufEmbeddingsParams extends EmbeddingsParams {
   /** A loaded model, or what to load: a .gguf path, an hf: URI or a registry name (default: the embedded model). */
@@ -41,13 +42,14 @@ export class BgeGgufEmbeddings extends Embeddings {
   async embedDocuments(documents: string[]): Promise<number[][]> {
     if (documents.length === 0) return [];
     const model = await this.model();
-    const vectors = await this.caller.call(() => model.encodeCorpus(documents));
+    const vectors = await this.caller.call(async () => (model instanceof BGEM3FlagModel ? (await model.encodeCorpus(documents)).denseVecs! : model.encodeCorpus(documents)));
     return vectors.map((v) => Array.from(v));
   }
 
   async embedQuery(query: string): Promise<number[]> {
     const model = await this.model();
-    return Array.from(await this.caller.call(() => model.encodeQueries(query)));
+    // BGE-M3: its dense vectors (what LangChain's vector stores take)
+    return Array.from(await this.caller.call(async () => (model instanceof BGEM3FlagModel ? (await model.encodeQueries(query)).denseVecs! : model.encodeQueries(query))));
   }
 
   /** Frees a model this adapter loaded itself (one passed in stays the caller's to dispose). */

@@ -318,12 +318,26 @@ export async function createNativeEngine(path: string, options: NativeEngineOpti
           return await Promise.all(sequences.map((sequence) => laneFor(pooling).encode([sequence], signal, threadsNow)));
         }
         const flat = await laneFor(pooling).encode(sequences, signal, threadsNow);
+        if (pooling === 'none') return tokenStatesPerSequence(flat, sequences, info.embeddingDim);
         const dim = flat.length / sequences.length; // 'rank' gives the classifier's outputs, not embeddingDim values
         return sequences.map((_, i) => flat.slice(i * dim, (i + 1) * dim));
       } catch (error) {
         throw typedError(error, 'this model');
       }
     },
+
+    ...(typeof loaded.addon.applyLinear === 'function'
+      ? {
+          async applyLinear(rows: Float32Array, count: number, head: { weight: Float32Array; bias: Float32Array }): Promise<Float32Array> {
+            check();
+            try {
+              return await loaded.addon.applyLinear!(rows, count, head.weight, head.bias, threadsNow());
+            } catch (error) {
+              throw typedError(error, 'this model');
+            }
+          },
+        }
+      : {}),
 
     async dispose(): Promise<void> {
       if (disposed) return;
@@ -333,4 +347,14 @@ export async function createNativeEngine(path: string, options: NativeEngineOpti
       model.dispose();
     },
   };
+}
+
+/** Pooling none: views (no copies) of each sequence's rows in the decode's token states. */
+function tokenStatesPerSequence(flat: Float32Array, sequences: Int32Array[], dim: number): Float32Array[] {
+  let offset = 0;
+  return sequences.map((sequence) => {
+    const rows = flat.subarray(offset, offset + sequence.length * dim);
+    offset += sequence.length * dim;
+    return rows;
+  });
 }

@@ -36,7 +36,7 @@ export interface NativeContextOptions {
   nCtx?: number;
   nBatch?: number;
   nSeqMax?: number;
-  pooling: 'mean' | 'cls' | 'last' | 'rank';
+  pooling: 'mean' | 'cls' | 'last' | 'rank' | 'none';
   threads?: number;
   flashAttention?: boolean;
 }
@@ -80,6 +80,8 @@ export interface NativeDevice {
 
 export interface NativeAddon {
   dynamicBackends: boolean;
+  /** rows · weightᵀ + bias (weight out × in); absent in addons built before it existed. */
+  applyLinear?(rows: Float32Array, count: number, weight: Float32Array, bias: Float32Array, threads: number): Promise<Float32Array>;
   init(options: { backendsDir?: string; fallbackBackendFiles?: string[] }): void;
   devices(): NativeDevice[];
   systemInfo(): string;

@@ -85,6 +85,9 @@ export async function createNodeLlamaCppEngine(path: string, options: EngineOpti
     },
     async encodeBatch(sequences: Int32Array[], pooling: Pooling, signal?: AbortSignal): Promise<Float32Array[]> {
       check();
+      if (pooling === 'none') {
+        throw new BgeGgufError('UNSUPPORTED_MODEL', "the node-llama-cpp fallback cannot return per-token states (pooling 'none', needed for BGE-M3's sparse and ColBERT outputs); build the native addon (npm run build:native)");
+      }
       if (pooling === 'rank') return rankSequences(sequences, signal);
       if (ggufPooling !== pooling) {
         throw new BgeGgufError('UNSUPPORTED_MODEL', `the node-llama-cpp fallback can only pool as the GGUF says (${ggufPooling ?? 'none'}), not '${pooling}'; the native addon pools any way (npm rebuild bge-gguf --build-from-source when it does not load)`);

@@ -4,15 +4,16 @@
  */
 /**
  * How a decode turns token states into one result per sequence. 'rank': the model's classifier
- * head (cross-encoder rerankers) on the first token, one score per classifier output.
+ * head (cross-encoder rerankers) on the first token, one score per classifier output. 'none': no
+ * pooling, every token's last hidden state (BGE-M3's sparse and ColBERT heads need them).
  */
-export type Pooling = 'cls' | 'mean' | 'last' | 'rank';
+export type Pooling = 'cls' | 'mean' | 'last' | 'rank' | 'none';
 
-export const POOLINGS: readonly Pooling[] = ['cls', 'mean', 'last', 'rank'];
+export const POOLINGS: readonly Pooling[] = ['cls', 'mean', 'last', 'rank', 'none'];
 
 /** GGUF `{arch}.pooling_type` (llama.cpp's enum llama_pooling_type) → our name; null for none/other. */
-export function poolingFromGguf(value: unknown): Pooling | null {
-  return ({ 1: 'mean', 2: 'cls', 3: 'last', 4: 'rank' } as Record<number, Pooling>)[Number(value)] ?? null;
+export function poolingFromGguf(value: unknown): Exclude<Pooling, 'none'> | null {
+  return ({ 1: 'mean', 2: 'cls', 3: 'last', 4: 'rank' } as Record<number, Exclude<Pooling, 'none'>>)[Number(value)] ?? null;
 }
 export type GpuOption = 'auto' | false | 'cuda' | 'metal' | 'vulkan';
 
@@ -81,10 +82,16 @@ export interface Engine {
   /**
    * Runs one micro-batch: every sequence in one llama.cpp decode where the engine can.
    * Returns one pooled, un-normalized vector per sequence, in the order given ('rank': the
-   * classifier's raw scores, logits, one array of its outputs per sequence).
+   * classifier's raw scores, logits, one array of its outputs per sequence; 'none': the sequence's
+   * token states, length × embeddingDim row after row, possibly views of one shared buffer).
    * Sum of lengths must be <= limits.batchTokens and count <= limits.maxSequences; a group of one
    * sequence may be longer than batchTokens, up to the model's training length.
    */
   encodeBatch(sequences: Int32Array[], pooling: Pooling, signal?: AbortSignal): Promise<Float32Array[]>;
+  /**
+   * rows (count × in, row-major) · weightᵀ + bias, weight as torch stores it (out × in), off the JS
+   * thread (native engine: BGE-M3's heads on per-token states). Absent: callers use src/heads' loop.
+   */
+  applyLinear?(rows: Float32Array, count: number, head: { weight: Float32Array; bias: Float32Array }): Promise<Float32Array>;
   dispose(): Promise<void>;
 }

@@ -144,6 +144,7 @@ export function withHfUnigram(engine: Engine, vocab: UnigramVocab): Engine {
     },
     detokenize: (tokens) => engine.detokenize(tokens),
     encodeBatch: (sequences, pooling, signal) => engine.encodeBatch(sequences, pooling, signal),
+    ...(engine.applyLinear ? { applyLinear: engine.applyLinear.bind(engine) } : {}),
     dispose: () => engine.dispose(),
   };
 }

@@ -24,6 +24,7 @@ export function withWordPieceTokenizer(engine: Engine, tokenizer: WordPieceToken
     },
     detokenize: (tokens) => engine.detokenize(tokens),
     encodeBatch: (sequences, pooling, signal) => engine.encodeBatch(sequences, pooling, signal),
+    ...(engine.applyLinear ? { applyLinear: engine.applyLinear.bind(engine) } : {}),
     dispose: () => engine.dispose(),
   };
 }

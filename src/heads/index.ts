@@ -1,0 +1,2 @@
+export { applyLinear, type LinearHead } from './linear.js';
+export { colbertVectors, colbertVectorsFrom, lexicalWeights, lexicalWeightsFrom, type LexicalWeights } from './m3.js';
