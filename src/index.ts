@@ -6,6 +6,7 @@ export type { BaseEmbedderOptions, EncodeCallOptions } from './api/options.js';
 export { cosineSimilarity, dot, similarityMatrix, topK, type ScoredIndex } from './vectors/similarity.js';
 export { l2NormalizeInPlace } from './vectors/normalize.js';
 export { BgeGgufError, InvalidInputError, ModelNotFoundError, DisposedError, type BgeGgufErrorCode } from './errors.js';
+export { CorruptModelError } from './errors.js';
 export type { Pooling, GpuOption, ModelInfo } from './runtime/types.js';
 export { resolveModelFile, parseHfUri } from './models/resolve.js';
 export { defaultModel, lookupModel, registryNames } from './models/registry.js';
