@@ -5,6 +5,7 @@ import type { Engine, Pooling } from '../runtime/types.js';
 import { checkMaxLength } from '../tokens/truncate.js';
 import { withHfWordPieceRules } from '../tokens/wordpiece.js';
 import { readGguf } from '../gguf/reader.js';
+import { validateGguf } from '../gguf/validate.js';
 import { embedSequences } from './embedSequences.js';
 import { positiveInt, type BaseEmbedderOptions } from './options.js';
 
@@ -20,6 +21,7 @@ export interface ResolvedBaseOptions {
 export async function openEngine(pathOrUri: string | undefined, options: BaseEmbedderOptions): Promise<Engine> {
   const path = await resolveModelFile(pathOrUri);
   const gguf = await readGguf(path);
+  validateGguf(gguf, path); // llama.cpp aborts the process on some corrupt headers
   const metadata = gguf.metadata;
   const engine = await loadEngine(path, options, gguf);
   // BERT WordPiece GGUFs: follow HF's tokenizer where llama.cpp's WPM differs (see tokens/wordpiece.ts)
