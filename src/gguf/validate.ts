@@ -149,6 +149,7 @@ export const ARCHITECTURES: Record<string, ArchRule> = {
 };
 
 const LLAMA_MAX_LAYERS = 512;
+const TENSOR_ALIGNMENT = 32;
 /** llama.cpp's enum llama_token_type: UNDEFINED 0 … BYTE 6. */
 const TOKEN_TYPE_BYTE = 6;
 const ROPE_SCALING_TYPES = ['none', 'linear', 'yarn', 'longrope'];
@@ -354,6 +355,8 @@ function checkTensors(c: Checker, rule: ArchRule, d: Dims): void {
     if (block === undefined) c.fail(field, `has unknown ggml type ${t.type}`);
     if (t.shape.length < 1 || t.shape.some((x) => !(x >= 1))) c.fail(field, `has shape [${t.shape.join(', ')}]`);
     if (t.shape[0] % block !== 0) c.fail(field, `rows of ${t.shape[0]} do not fill whole ${block}-element blocks of its type`);
+    // ggml requires 32-byte aligned tensor data (TENSOR_ALIGNMENT); mmap keeps file offsets
+    if (t.offset % TENSOR_ALIGNMENT !== 0) c.fail(field, `data starts at byte ${t.offset}, not a multiple of ${TENSOR_ALIGNMENT} (general.alignment)`);
     const layer = /^blk\.(\d+)\./.exec(t.name);
     if (layer && Number(layer[1]) >= d.layers) c.fail(field, `belongs to layer ${layer[1]} but block_count is ${d.layers}`);
   }
