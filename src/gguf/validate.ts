@@ -134,7 +134,7 @@ export const ARCHITECTURES: Record<string, ArchRule> = {
     queryWidth: q,
     headsSpanEmbedding: false,
     usesRope: true,
-    tokenizers: ['llama'],
+    tokenizers: ['llama', 'gemma4'],
     tensors: DECODER_TOP.filter((t) => t.name !== 'output.weight'),
     layerTensors: [
       vec('blk.{i}.attn_norm.weight'),
@@ -297,23 +297,27 @@ function checkTokenizer(c: Checker, rule: ArchRule): { vocab: number; tokenTypes
   if (n > 0x7fffffff) c.fail('tokenizer.ggml.tokens', `has ${n} tokens`);
   // llama.cpp maps text → id and asserts both directions have the same size; an empty token is renamed
   const seen = new Set<string>();
-  tokens.forEach((t, i) => {
-    const text = t === '' ? `[EMPTY_${i}]` : (t as string);
+  for (let i = 0; i < n; i++) {
+    const text = tokens[i] === '' ? `[EMPTY_${i}]` : (tokens[i] as string);
     if (seen.has(text)) c.fail(`tokenizer.ggml.tokens[${i}]`, `repeats the token ${JSON.stringify(text.slice(0, 40))}`);
     seen.add(text);
-  });
+  }
   const scores = c.array('tokenizer.ggml.scores', [GgufValueType.FLOAT32, GgufValueType.INT32], n);
-  const nanScore = scores?.findIndex((s) => Number.isNaN(s)) ?? -1;
-  if (nanScore >= 0) c.fail(`tokenizer.ggml.scores[${nanScore}]`, 'is NaN');
+  if (scores) {
+    for (let i = 0; i < n; i++) if (Number.isNaN(scores[i])) c.fail(`tokenizer.ggml.scores[${i}]`, 'is NaN');
+  }
   const types = c.array('tokenizer.ggml.token_type', [GgufValueType.INT32], n);
-  types?.slice(0, n).forEach((t, i) => {
-    const type = t as number;
-    if (type < 0 || type > TOKEN_TYPE_BYTE) c.fail(`tokenizer.ggml.token_type[${i}]`, `is ${type}, not a llama.cpp token type (0..6)`);
-    // byte tokens are decoded from their text "<0xXX>"; a WordPiece vocabulary has none
-    if (type === TOKEN_TYPE_BYTE && (model === 'bert' || !/^<0x[0-9A-Fa-f]{2}>$/.test(tokens[i] as string))) {
-      c.fail(`tokenizer.ggml.token_type[${i}]`, `marks ${JSON.stringify(String(tokens[i]).slice(0, 20))} as a byte token`);
+  if (types) {
+    for (let i = 0; i < n; i++) {
+      const type = types[i] as number;
+      if (type >= 0 && type < TOKEN_TYPE_BYTE) continue;
+      if (type !== TOKEN_TYPE_BYTE) c.fail(`tokenizer.ggml.token_type[${i}]`, `is ${type}, not a llama.cpp token type (0..6)`);
+      // byte tokens are decoded from their text "<0xXX>"; a WordPiece vocabulary has none
+      if (model === 'bert' || !/^<0x[0-9A-Fa-f]{2}>$/.test(tokens[i] as string)) {
+        c.fail(`tokenizer.ggml.token_type[${i}]`, `marks ${JSON.stringify(String(tokens[i]).slice(0, 20))} as a byte token`);
+      }
     }
-  });
+  }
   for (const name of SPECIAL_IDS) c.int(`tokenizer.ggml.${name}_token_id`, 0, n - 1, 0);
   // the ids the tokenizer inserts or falls back to: present in range (checked above) or a default that fits
   const needed = (name: string, fallback: number) => {

@@ -37,9 +37,11 @@ interface Batch {
   indices: number[];
 }
 
-function runBatch(batch: Batch, seed: number, caseTimeoutMs: number): Promise<{ results: CaseResult[]; rest: number[] }> {
+/** One child over `batch`; results in the child's own case numbering (positions in `files` in files mode). */
+function runBatch(batch: Batch, seed: number, caseTimeoutMs: number, files?: string[]): Promise<CaseResult[]> {
+  const args = files ? ['--files', ...files] : [batch.base, String(seed), batch.indices.join(',')];
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'test/support/fuzz/runner.ts'), batch.base, String(seed), batch.indices.join(',')], {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'test/support/fuzz/runner.ts'), ...args], {
       cwd: repoRoot,
       stdio: ['ignore', 'pipe', 'ignore'],
     });
@@ -69,15 +71,12 @@ function runBatch(batch: Batch, seed: number, caseTimeoutMs: number): Promise<{ 
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      const finished = new Set(results.map((r) => r.index));
-      if (current) {
-        results.push({ ...current, death: timedOut ? 'timeout' : (signal ?? `exit ${code}`) });
-        finished.add(current.index);
-      } else if (signal || code !== 0) {
-        // died outside a case (start-up): nothing to blame, the batch is run again
+      if (current) results.push({ ...current, death: timedOut ? 'timeout' : (signal ?? `exit ${code}`) });
+      else if (code !== 0 && results.length === 0) {
+        // died before its first case: blame the batch's first case so the campaign moves on
+        results.push({ base: batch.base, index: files ? 0 : batch.indices[0], label: 'child start-up', death: signal ?? `exit ${code}` });
       }
-      const rest = current || (!signal && code === 0) ? batch.indices.filter((i) => !finished.has(i)) : [];
-      resolve({ results, rest: signal || code !== 0 ? rest : [] });
+      resolve(results);
     });
   });
 }
@@ -95,14 +94,33 @@ export async function runCampaign(options: CampaignOptions): Promise<CaseResult[
   const all: CaseResult[] = [];
   const worker = async () => {
     for (let batch = queue.shift(); batch; batch = queue.shift()) {
-      const { results, rest } = await runBatch(batch, options.seed, options.caseTimeoutMs ?? 5_000);
+      const results = await runBatch(batch, options.seed, options.caseTimeoutMs ?? 5_000);
       all.push(...results);
-      if (rest.length) queue.unshift({ base: batch.base, indices: rest });
+      const finished = new Set(results.map((r) => r.index));
+      const rest = batch.indices.filter((i) => !finished.has(i));
+      if (rest.length) queue.unshift({ base: batch.base, indices: rest }); // after a death: the cases it did not reach
       options.onBatch?.(all.length, total);
     }
   };
   await Promise.all(Array.from({ length: options.parallel ?? 2 }, worker));
   return all.sort((a, b) => a.base.localeCompare(b.base) || a.index - b.index);
+}
+
+/**
+ * Loads and encodes each file in a child process (a fresh child after a death, so every file is
+ * tried); `base` only labels the results.
+ */
+export async function loadFilesInChild(files: string[], base: FuzzBase = 'bert'): Promise<CaseResult[]> {
+  const all: CaseResult[] = [];
+  let remaining = files.map((_, i) => i);
+  while (remaining.length) {
+    const positions = remaining;
+    const results = await runBatch({ base, indices: positions }, 0, 10_000, positions.map((i) => files[i]));
+    all.push(...results.map((r) => ({ ...r, index: positions[r.index] })));
+    const finished = new Set(results.map((r) => positions[r.index]));
+    remaining = positions.filter((i) => !finished.has(i));
+  }
+  return all.sort((a, b) => a.index - b.index);
 }
 
 /** The failures a campaign must not have: deaths, hangs and untyped exceptions. */
