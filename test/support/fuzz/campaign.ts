@@ -4,6 +4,7 @@
  * started and not finished); the rest of its batch is run again in a fresh child.
  */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../fixtures.js';
 import { ensureFuzzBases, type FuzzBase } from './bases.js';
@@ -126,4 +127,11 @@ export async function loadFilesInChild(files: string[], base: FuzzBase = 'bert')
 /** The failures a campaign must not have: deaths, hangs and untyped exceptions. */
 export function badOutcomes(results: CaseResult[], knownCodes: readonly string[]): CaseResult[] {
   return results.filter((r) => r.death || r.untyped || (r.ok === false && !knownCodes.includes(r.code ?? '')));
+}
+
+/** Every code of BgeGgufErrorCode, read from src/errors.ts (codes other issues append count too). */
+export function knownErrorCodes(): string[] {
+  const source = readFileSync(join(repoRoot, 'src', 'errors.ts'), 'utf8');
+  const union = /export type BgeGgufErrorCode =([\s\S]*?);/.exec(source)![1];
+  return [...union.matchAll(/'([A-Z_]+)'/g)].map((m) => m[1]);
 }
