@@ -29,6 +29,17 @@ export async function openEngine(pathOrUri: string | undefined, options: BaseEmb
   return metadata.get('tokenizer.ggml.model')?.value === 'bert' && unk !== undefined ? withHfWordPieceRules(engine, Number(unk)) : engine;
 }
 
+let warnedUndisposed = false;
+
+/** Safety net: a model dropped without dispose() has its llama.cpp model and contexts freed when it is collected. */
+const undisposed = new FinalizationRegistry<Engine>((engine) => {
+  if (!warnedUndisposed) {
+    warnedUndisposed = true;
+    console.warn('bge-gguf: a model was garbage-collected without dispose(); its native memory is freed now, but call `await model.dispose()` when done to free it promptly.');
+  }
+  engine.dispose().catch(() => undefined);
+});
+
 /** State and plumbing every embedder shares: the engine, post-processing and disposal. */
 export abstract class BaseEmbedder {
   protected engineRef: Engine | null;
@@ -36,6 +47,7 @@ export abstract class BaseEmbedder {
 
   protected constructor(engine: Engine, options: BaseEmbedderOptions) {
     this.engineRef = engine;
+    undisposed.register(this, engine, this);
     const truncateDim = options.truncateDim ?? undefined;
     if (truncateDim !== undefined) positiveInt('truncateDim', truncateDim, 1);
     if (truncateDim !== undefined && truncateDim > engine.info.embeddingDim) {
@@ -80,6 +92,7 @@ export abstract class BaseEmbedder {
   async dispose(): Promise<void> {
     const engine = this.engineRef;
     this.engineRef = null;
+    undisposed.unregister(this);
     await engine?.dispose();
   }
 }
