@@ -4,7 +4,7 @@
  *   cycles <n> <model>      load, encode 8 texts, dispose
  *   undisposed <n> <model>  load, encode, drop without dispose (the FinalizationRegistry frees it)
  *   held <n> <model>        load, encode, keep every model alive (what an unreleased model costs)
- *   encodes <n> <model>     one model, n encode calls of 8 texts
+ *   encodes <n> <model>     one model, n encode calls of one text each (RSS sampled 100 times)
  */
 import { FlagModel } from '../../src/index.js';
 
@@ -33,7 +33,7 @@ const held: unknown[] = [];
 if (mode === 'encodes') {
   const m = await FlagModel.load(model, options);
   for (let i = 0; i < count; i++) {
-    await m.encode(texts);
+    await m.encode(texts[i % texts.length]);
     if (i % Math.max(1, Math.floor(count / 100)) === 0) rss.push(mb());
   }
   await m.dispose();
