@@ -1,7 +1,8 @@
 // `npm run soak`: long robustness runs (bounded; not part of CI). Prints one table.
 //   20k encodes (RSS series), 200 load/encode/dispose cycles (RSS, with and without MALLOC_ARENA_MAX=1),
 //   1,000 concurrent encodes compared bit for bit with sequential ones, the GGUF fuzz at 5,000 cases.
-// Flags: --encodes N --cycles N --concurrent N --fuzz N --seed N --skip encodes,cycles,arena,concurrent,fuzz
+// Flags: --encodes N --cycles N --concurrent N --fuzz N --seed N --threads N (default 2)
+//        --skip encodes,cycles,arena,concurrent,fuzz
 import { execFileSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -20,6 +21,7 @@ const { values } = parseArgs({
     fuzz: { type: 'string', default: '5000' },
     seed: { type: 'string', default: '20261205' },
     skip: { type: 'string', default: '' },
+    threads: { type: 'string', default: '2' },
   },
 });
 const n = (name) => {
@@ -36,7 +38,7 @@ const row = (check, result, detail) => {
 const seconds = (t0) => `${((performance.now() - t0) / 1000).toFixed(0)} s`;
 
 function memoryChild(mode, count, env = {}) {
-  const out = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', join(root, 'test/support/memoryChild.ts'), mode, String(count), MODEL], {
+  const out = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', join(root, 'test/support/memoryChild.ts'), mode, String(count), MODEL, String(n('threads'))], {
     cwd: root,
     encoding: 'utf8',
     env: { ...process.env, ...env },
@@ -70,7 +72,7 @@ if (!skip.has('concurrent')) {
   const t0 = performance.now();
   const count = n('concurrent');
   const texts = Array.from({ length: count }, (_, i) => `concurrent text ${i}: ${'retrieval augmented generation '.repeat(1 + (i % 7))}`);
-  const model = await FlagModel.load(MODEL, { threads: 2, gpu: false });
+  const model = await FlagModel.load(MODEL, { threads: n('threads'), gpu: false });
   const sequential = [];
   for (const t of texts) sequential.push(await model.encode(t));
   const concurrent = await Promise.all(texts.map((t) => model.encode(t)));
@@ -102,6 +104,6 @@ if (!skip.has('fuzz')) {
   for (const r of bad) console.log(`  ${r.base} #${r.index} ${r.death ?? r.untyped ?? r.code}: ${r.label}`);
 }
 
-console.log(`\nbge-gguf soak — ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, load average ${loadavg()[0].toFixed(1)}, node ${process.version}\n`);
+console.log(`\nbge-gguf soak — ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, threads ${n('threads')}, load average ${loadavg()[0].toFixed(1)}, node ${process.version}\n`);
 console.log('| check | result | detail |\n| --- | --- | --- |');
 for (const r of rows) console.log(`| ${r.check} | ${r.result} | ${r.detail} |`);

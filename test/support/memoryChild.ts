@@ -1,6 +1,7 @@
 /**
  * Child process for memory tests and the soak (run with --expose-gc): prints one JSON line with an
  * RSS series in MB, one value per cycle, taken after a GC.
+ * Arguments: <mode> <n> <model> [threads, default 2]
  *   cycles <n> <model>      load, encode 8 texts, dispose
  *   undisposed <n> <model>  load, encode, drop without dispose (the FinalizationRegistry frees it)
  *   held <n> <model>        load, encode, keep every model alive (what an unreleased model costs)
@@ -8,7 +9,7 @@
  */
 import { FlagModel } from '../../src/index.js';
 
-const [mode, countArg, model] = process.argv.slice(2);
+const [mode, countArg, model, threadsArg] = process.argv.slice(2);
 const count = Number(countArg);
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('run with --expose-gc');
@@ -26,7 +27,7 @@ const settle = async () => {
   }
 };
 const mb = () => Math.round((process.memoryUsage.rss() / 2 ** 20) * 10) / 10;
-const options = { threads: 2, gpu: false } as const;
+const options = { threads: Number(threadsArg ?? 2), gpu: false } as const;
 
 const rss: number[] = [];
 const held: unknown[] = [];
