@@ -24,5 +24,8 @@ describe('GGUF fuzz', () => {
     // the campaign exercises the validator and llama.cpp's own checks, not only the happy path
     expect(outcomes.CORRUPT_MODEL).toBeGreaterThan(100);
     expect(outcomes.MODEL_LOAD_FAILED).toBeGreaterThan(50);
+    // and llama.cpp really ran: harmless mutations load and encode (no NATIVE_UNAVAILABLE pass)
+    expect(outcomes.NATIVE_UNAVAILABLE).toBeUndefined();
+    expect(outcomes['loaded and encoded']).toBeGreaterThan(50);
   });
 });
