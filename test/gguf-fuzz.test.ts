@@ -1,5 +1,5 @@
 /**
- * GGUF fuzz (issue 10): seeded mutations of a tiny BERT and a tiny Mistral GGUF (header, metadata
+ * GGUF fuzz (issue 10): seeded mutations of tiny BERT, Mistral, Gemma-2 and Qwen2 GGUFs (header, metadata
  * values, tokenizer arrays, tensor infos, byte flips, truncation), each loaded through the public
  * API and encoded in a child process. No case may kill the process or throw an untyped error.
  * BGE_GGUF_FUZZ_SEED replays another campaign; `npm run soak` runs 5,000 cases.
@@ -10,8 +10,8 @@ import { badOutcomes, knownErrorCodes, runCampaign } from './support/fuzz/campai
 const SEED = Number(process.env.BGE_GGUF_FUZZ_SEED ?? 20261205);
 
 describe('GGUF fuzz', () => {
-  it('500 mutated files: zero deaths by signal, every failure a typed error', { timeout: 600_000 }, async () => {
-    const results = await runCampaign({ seed: SEED, cases: { bert: 300, llama: 200 }, parallel: 2, batchSize: 50 });
+  it('500 mutated files (bert, llama, gemma2, qwen2): zero deaths by signal, every failure a typed error', { timeout: 600_000 }, async () => {
+    const results = await runCampaign({ seed: SEED, cases: { bert: 200, llama: 120, gemma2: 90, qwen2: 90 }, parallel: 2, batchSize: 50 });
     const outcomes: Record<string, number> = {};
     for (const r of results) {
       const key = r.death ? `death ${r.death}` : r.untyped ? 'untyped' : r.ok ? 'loaded and encoded' : r.code!;

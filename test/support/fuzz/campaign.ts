@@ -25,7 +25,7 @@ export interface CaseResult {
 export interface CampaignOptions {
   seed: number;
   /** Cases per base model. */
-  cases: Record<FuzzBase, number>;
+  cases: Partial<Record<FuzzBase, number>>;
   batchSize?: number;
   parallel?: number;
   /** Per case, on top of a child's start-up allowance. */
@@ -91,7 +91,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CaseResult[
       queue.push({ base, indices: Array.from({ length: Math.min(batchSize, count - start) }, (_, k) => start + k) });
     }
   }
-  const total = Object.values(options.cases).reduce((a, b) => a + b, 0);
+  const total = Object.values(options.cases).reduce((a, b) => a + (b ?? 0), 0);
   const all: CaseResult[] = [];
   const worker = async () => {
     for (let batch = queue.shift(); batch; batch = queue.shift()) {
