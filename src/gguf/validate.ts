@@ -162,6 +162,14 @@ const GGML_BLOCK: Record<number, number> = {
 /** Special-token keys llama.cpp reads (llama-vocab.cpp), each an id into tokenizer.ggml.tokens. */
 const SPECIAL_IDS = ['bos', 'eos', 'eot', 'eom', 'unknown', 'seperator', 'padding', 'mask', 'cls', 'fim_pre', 'fim_suf', 'fim_mid', 'fim_pad', 'fim_rep', 'fim_sep', 'prefix', 'suffix', 'middle'];
 
+/** llama.cpp's special-token defaults per tokenizer (llama-vocab.cpp, load); absent = none. */
+const TOKENIZER_DEFAULT_IDS: Record<string, Record<string, number>> = {
+  bert: { bos: 101, seperator: 102, unknown: 100 },
+  llama: { bos: 1, eos: 2, unknown: 0 },
+  gpt2: { bos: 11, eos: 11 },
+  t5: { eos: 1, unknown: 2 },
+};
+
 const INTEGER_TYPES = new Set([GgufValueType.UINT8, GgufValueType.INT8, GgufValueType.UINT16, GgufValueType.INT16, GgufValueType.UINT32, GgufValueType.INT32, GgufValueType.UINT64, GgufValueType.INT64]);
 const FLOAT_TYPES = new Set([GgufValueType.FLOAT32, GgufValueType.FLOAT64]);
 
@@ -319,19 +327,20 @@ function checkTokenizer(c: Checker, rule: ArchRule): { vocab: number; tokenTypes
     }
   }
   for (const name of SPECIAL_IDS) c.int(`tokenizer.ggml.${name}_token_id`, 0, n - 1, 0);
-  // the ids the tokenizer inserts or falls back to: present in range (checked above) or a default that fits
-  const needed = (name: string, fallback: number) => {
+  // ids the tokenizer inserts (llama.cpp asserts they exist): the key, else llama.cpp's default for this tokenizer
+  const needed = (name: string) => {
     const key = `tokenizer.ggml.${name}_token_id`;
-    if (!c.get(key) && fallback >= n) c.fail(key, `is missing and its default ${fallback} is outside the ${n}-token vocabulary`);
+    if (c.get(key)) return; // in range, checked above
+    const fallback = TOKENIZER_DEFAULT_IDS[model]?.[name];
+    if (fallback === undefined || fallback >= n) c.fail(key, `is missing and the tokenizer has no default for it within the ${n}-token vocabulary`);
   };
   if (model === 'bert') {
-    needed('bos', 101);
-    needed('seperator', 102);
-    needed('unknown', 100);
-  } else if (model === 'llama') {
-    if (c.bool('tokenizer.ggml.add_bos_token', true)) needed('bos', 1);
-    if (c.bool('tokenizer.ggml.add_eos_token', false)) needed('eos', 2);
-    needed('unknown', 0);
+    needed('bos'); // [CLS]
+    needed('seperator'); // [SEP]
+    needed('unknown');
+  } else {
+    if (c.bool('tokenizer.ggml.add_bos_token', model === 'llama')) needed('bos');
+    if (c.bool('tokenizer.ggml.add_eos_token', false)) needed('eos');
   }
   const tokenTypes = c.int('tokenizer.ggml.token_type_count', 0, 1 << 16, 0);
   if (c.arch === 'bert' && tokenTypes < 1) c.fail('tokenizer.ggml.token_type_count', 'must be at least 1 for a BERT model');
