@@ -46,9 +46,16 @@ function memoryChild(mode, count, env = {}) {
   });
   return JSON.parse(out.trim().split('\n').pop());
 }
+/** 'bounded' when the second half's median is within 50 MB of the first half's (spikes aside). */
+const verdict = (rss) => {
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const half = Math.floor(rss.length / 2);
+  return median(rss.slice(half)) - median(rss.slice(Math.floor(half / 2), half)) < 50 ? 'bounded' : 'GROWS';
+};
 const series = (rss) => {
   const at = (f) => rss[Math.min(rss.length - 1, Math.floor(f * (rss.length - 1)))];
-  return `RSS MB first ${rss[0]}, 25% ${at(0.25)}, 50% ${at(0.5)}, 75% ${at(0.75)}, last ${rss.at(-1)}, max ${Math.max(...rss)}`;
+  const sorted = [...rss].sort((a, b) => a - b);
+  return `RSS MB first ${rss[0]}, at 25% ${at(0.25)}, 50% ${at(0.5)}, 75% ${at(0.75)}, last ${rss.at(-1)}; median ${sorted[Math.floor(sorted.length / 2)]}, max ${sorted.at(-1)}`;
 };
 
 if (!skip.has('encodes')) {
@@ -61,12 +68,12 @@ if (!skip.has('encodes')) {
 if (!skip.has('cycles')) {
   const t0 = performance.now();
   const r = memoryChild('cycles', n('cycles'));
-  row(`${n('cycles')} load/encode/dispose cycles`, 'bounded', `${series(r.rss)} (${seconds(t0)})`);
+  row(`${n('cycles')} load/encode/dispose cycles`, verdict(r.rss), `${series(r.rss)} (${seconds(t0)})`);
 }
 if (!skip.has('arena')) {
   const t0 = performance.now();
   const r = memoryChild('cycles', n('cycles'), { MALLOC_ARENA_MAX: '1' });
-  row(`${n('cycles')} cycles, MALLOC_ARENA_MAX=1`, 'bounded', `${series(r.rss)} (${seconds(t0)})`);
+  row(`${n('cycles')} cycles, MALLOC_ARENA_MAX=1`, verdict(r.rss), `${series(r.rss)} (${seconds(t0)})`);
 }
 if (!skip.has('concurrent')) {
   const t0 = performance.now();
