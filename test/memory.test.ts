@@ -3,6 +3,7 @@
  * load/encode/dispose cycles stay bounded, and models dropped without dispose() are freed by the
  * FinalizationRegistry safety net with one warning. The yardstick is what a model that is never
  * freed costs, measured in the same way (the `held` run). `npm run soak` runs 200 cycles.
+ * One thread: memory does not depend on it, and on a busy machine a 2-thread decode waits on its peer.
  */
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -18,7 +19,7 @@ interface Series {
 }
 
 function run(mode: 'cycles' | 'undisposed' | 'held', count: number): Series {
-  const out = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', join(repoRoot, 'test/support/memoryChild.ts'), mode, String(count), MODEL], {
+  const out = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', join(repoRoot, 'test/support/memoryChild.ts'), mode, String(count), MODEL, '1'], {
     cwd: repoRoot,
     encoding: 'utf8',
     timeout: 300_000,
