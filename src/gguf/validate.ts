@@ -159,6 +159,8 @@ const GGML_BLOCK: Record<number, number> = {
   16: 256, 17: 256, 18: 256, 19: 256, 20: 32, 21: 256, 22: 256, 23: 256, 24: 1, 25: 1, 26: 1, 27: 1, 28: 1, 29: 256,
   30: 1, 34: 256, 35: 256, 39: 32, 40: 64, 41: 128, 42: 128,
 };
+/** I8, I16, I32, I64, F64. */
+const NON_WEIGHT_TYPES = new Set([24, 25, 26, 27, 28]);
 /** Special-token keys llama.cpp reads (llama-vocab.cpp), each an id into tokenizer.ggml.tokens. */
 const SPECIAL_IDS = ['bos', 'eos', 'eot', 'eom', 'unknown', 'seperator', 'padding', 'mask', 'cls', 'fim_pre', 'fim_suf', 'fim_mid', 'fim_pad', 'fim_rep', 'fim_sep', 'prefix', 'suffix', 'middle'];
 
@@ -262,6 +264,9 @@ function checkHyperParameters(c: Checker, rule: ArchRule): Omit<Dims, 'vocab' | 
   const layers = c.int(a('block_count'), 1, LLAMA_MAX_LAYERS);
   const embd = c.int(a('embedding_length'), 1, 1 << 20);
   const ctx = c.int(a('context_length'), 1, 1 << 24);
+  // no output projection in these architectures: the pooled rows are n_embd wide
+  const embdOut = c.int(a('embedding_length_out'), 0, 1 << 20, 0);
+  if (embdOut !== 0 && embdOut !== embd) c.fail(a('embedding_length_out'), `(${embdOut}) must equal embedding_length (${embd}) for ${c.arch}`);
   const ff = c.int(a('feed_forward_length'), 1, 1 << 22, undefined, layers);
   const heads = c.int(a('attention.head_count'), 1, embd, undefined, layers);
   const headsKv = c.int(a('attention.head_count_kv'), 1, heads, heads, layers);
@@ -367,6 +372,8 @@ function checkTensors(c: Checker, rule: ArchRule, d: Dims): void {
     const block = GGML_BLOCK[t.type];
     if (block === undefined) c.fail(field, `has unknown ggml type ${t.type}`);
     if (t.shape.length < 1 || t.shape.some((x) => !(x >= 1))) c.fail(field, `has shape [${t.shape.join(', ')}]`);
+    // integer and F64 tensors crash the CPU kernels (matrix products, get_rows) rather than failing
+    if (NON_WEIGHT_TYPES.has(t.type)) c.fail(field, `has ggml type ${t.type} (integer or F64), which no weight of these architectures can have`);
     if (t.shape[0] % block !== 0) c.fail(field, `rows of ${t.shape[0]} do not fill whole ${block}-element blocks of its type`);
     // ggml requires 32-byte aligned tensor data (TENSOR_ALIGNMENT); mmap keeps file offsets
     if (t.offset % TENSOR_ALIGNMENT !== 0) c.fail(field, `data starts at byte ${t.offset}, not a multiple of ${TENSOR_ALIGNMENT} (general.alignment)`);

@@ -90,6 +90,48 @@ function mutateArray(rng: Rng, key: string, value: Extract<GgufValue, { type: Gg
   return `${key}[${i}] = ${items[i]}`;
 }
 
+/** [elements per block, bytes per block] of the types a re-laid-out tensor may take. */
+const TYPE_LAYOUT: Record<number, [number, number]> = {
+  0: [1, 4], 1: [1, 2], 2: [32, 18], 6: [32, 22], 8: [32, 34], 12: [256, 144], 14: [256, 210], 24: [1, 1], 25: [1, 2], 26: [1, 4], 28: [1, 8], 30: [1, 2],
+};
+
+const byteSize = (type: number, shape: Array<number | bigint>): number => {
+  const [block, bytes] = TYPE_LAYOUT[type];
+  return (shape.reduce<number>((a, d) => a * Number(d), 1) / block) * bytes;
+};
+
+/**
+ * Gives a tensor another type and lays the data section out again, so the file stays consistent
+ * for gguf's offset checks and llama.cpp gets as far as building and running the graph.
+ */
+function retype(rng: Rng, image: GgufImage): string {
+  const target = image.tensors[rng.int(image.tensors.length)];
+  const type = pick(rng, Object.keys(TYPE_LAYOUT).map(Number));
+  const elements = target.shape.reduce<number>((a, d) => a * Number(d), 1);
+  if (elements % TYPE_LAYOUT[type][0] !== 0) return `${target.name} type ${type} (rows not whole blocks, unchanged)`;
+  retypeTensor(image, target.name, type);
+  return `${target.name} retyped ${type}, data re-laid out`;
+}
+
+/** Sets a tensor's type and lays the data section out again (each tensor's bytes cut or zero-padded). */
+export function retypeTensor(image: GgufImage, name: string, type: number): void {
+  const oldSizes = image.tensors.map((t) => (TYPE_LAYOUT[t.type] ? byteSize(t.type, t.shape) : 0));
+  image.tensors.find((t) => t.name === name)!.type = type;
+  const parts: Buffer[] = [];
+  let at = 0;
+  image.tensors.forEach((t, i) => {
+    const size = TYPE_LAYOUT[t.type] ? byteSize(t.type, t.shape) : 0;
+    const old = image.data.subarray(Number(t.rel), Number(t.rel) + oldSizes[i]);
+    const bytes = Buffer.alloc(size);
+    old.copy(bytes, 0, 0, Math.min(size, old.length));
+    t.rel = at;
+    const padded = Math.ceil(size / 32) * 32;
+    parts.push(bytes, Buffer.alloc(padded - size));
+    at += padded;
+  });
+  image.data = Buffer.concat(parts);
+}
+
 const TENSOR_TYPES = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 14, 16, 20, 24, 30, 31, 34, 39, 40, 41, 100, 0xffffffff];
 
 function mutateTensor(rng: Rng, image: GgufImage): string {
@@ -157,7 +199,8 @@ function structural(rng: Rng, image: GgufImage): string {
     const entry = pick(rng, arrays);
     return mutateArray(rng, entry[0], entry[1] as Extract<GgufValue, { type: GgufValueType.ARRAY }>);
   }
-  if (r < 88) return mutateTensor(rng, image);
+  if (r < 80) return mutateTensor(rng, image);
+  if (r < 88) return retype(rng, image);
   return mutateHeader(rng, image);
 }
 
