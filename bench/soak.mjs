@@ -103,12 +103,12 @@ if (!skip.has('fuzz')) {
   const bad = badOutcomes(results, knownErrorCodes());
   const outcomes = {};
   for (const r of results) {
-    const key = r.death ? `death ${r.death}` : r.untyped ? 'untyped' : r.ok ? 'ok' : r.code;
+    const key = r.death ? `death ${r.death}` : r.untyped ? 'untyped' : r.generatorError ? 'generator error' : r.ok ? 'ok' : r.code;
     outcomes[key] = (outcomes[key] ?? 0) + 1;
   }
   const deaths = results.filter((r) => r.death).length;
   row(`GGUF fuzz, ${results.length} cases, seed ${n('seed')}`, bad.length === 0 ? '0 deaths' : `${deaths} deaths, ${bad.length} bad`, `${JSON.stringify(outcomes)} (${seconds(t0)})`);
-  for (const r of bad) console.log(`  ${r.base} #${r.index} ${r.death ?? r.untyped ?? r.code}: ${r.label}`);
+  for (const r of bad) console.log(`  ${r.base} #${r.index} ${r.death ?? r.untyped ?? r.generatorError ?? r.code}: ${r.label}`);
 }
 
 console.log(`\nbge-gguf soak — ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, threads ${n('threads')}, load average ${loadavg()[0].toFixed(1)}, node ${process.version}\n`);

@@ -14,13 +14,13 @@ describe('GGUF fuzz', () => {
     const results = await runCampaign({ seed: SEED, cases: { bert: 200, llama: 120, gemma2: 90, qwen2: 90 }, parallel: 2, batchSize: 50 });
     const outcomes: Record<string, number> = {};
     for (const r of results) {
-      const key = r.death ? `death ${r.death}` : r.untyped ? 'untyped' : r.ok ? 'loaded and encoded' : r.code!;
+      const key = r.death ? `death ${r.death}` : r.untyped ? 'untyped' : r.generatorError ? 'generator error' : r.ok ? 'loaded and encoded' : r.code!;
       outcomes[key] = (outcomes[key] ?? 0) + 1;
     }
     console.log(`fuzz seed ${SEED}: ${results.length} cases`, outcomes);
     expect(results.length).toBe(500);
     const bad = badOutcomes(results, knownErrorCodes());
-    expect(bad.map((r) => `${r.base} #${r.index} (${r.label}): ${r.death ?? r.untyped ?? r.code}`)).toEqual([]);
+    expect(bad.map((r) => `${r.base} #${r.index} (${r.label}): ${r.death ?? r.untyped ?? r.generatorError ?? r.code}`)).toEqual([]);
     // the campaign exercises the validator and llama.cpp's own checks, not only the happy path
     expect(outcomes.CORRUPT_MODEL).toBeGreaterThan(100);
     expect(outcomes.MODEL_LOAD_FAILED).toBeGreaterThan(50);

@@ -11,7 +11,7 @@ import { CorruptModelError as ExportedCorruptModelError } from '../src/index.js'
 import { readGguf } from '../src/gguf/reader.js';
 import { GgufValueType, type GgufValue } from '../src/gguf/types.js';
 import { validateGguf } from '../src/gguf/validate.js';
-import { ensureFuzzBases, fuzzBasePath, fuzzDir, type FuzzBase } from './support/fuzz/bases.js';
+import { ensureFuzzBases, FUZZ_BASES, fuzzBasePath, fuzzDir, type FuzzBase } from './support/fuzz/bases.js';
 import { loadFilesInChild } from './support/fuzz/campaign.js';
 import { cloneImage, imageFromFile, serializeImage, type GgufImage } from './support/fuzz/image.js';
 import { retypeTensor } from './support/fuzz/mutate.js';
@@ -73,7 +73,7 @@ const CASES: CorruptCase[] = [
   { name: 'separator id out of range', base: 'bert', edit: (i) => setKey(i, 'tokenizer.ggml.seperator_token_id', u32(1e6)), field: 'tokenizer.ggml.seperator_token_id' },
   { name: 'context length 0', base: 'bert', edit: (i) => setKey(i, 'bert.context_length', u32(0)), field: 'bert.context_length' },
   { name: 'context length not matching position_embd', base: 'bert', edit: (i) => setKey(i, 'bert.context_length', u32(128)), field: 'tensor position_embd.weight' },
-  { name: 'embedding width not matching the tensors', base: 'llama', edit: (i) => setKey(i, 'llama.embedding_length', u32(32)), field: 'tensor token_embd.weight' },
+  { name: 'embedding width not matching the tensors', base: 'llama', edit: (i) => { setKey(i, 'llama.embedding_length', u32(32)); setKey(i, 'llama.rope.dimension_count', u32(16)); }, field: 'tensor token_embd.weight' },
   { name: 'a tensor shape inconsistent with the hyper-parameters', base: 'bert', edit: (i) => { i.tensors.find((t) => t.name === 'blk.0.ffn_up.weight')!.shape = [16, 48]; }, field: 'tensor blk.0.ffn_up.weight' },
   { name: 'a missing layer tensor', base: 'llama', edit: (i) => { i.tensors = i.tensors.filter((t) => t.name !== 'blk.1.ffn_gate.weight'); }, field: 'tensor blk.1.ffn_gate.weight' },
   { name: 'a duplicated token', base: 'bert', edit: (i) => setItem(i, 'tokenizer.ggml.tokens', 2300, tokenAt(i, 2299)), field: 'tokenizer.ggml.tokens[' },
@@ -82,6 +82,7 @@ const CASES: CorruptCase[] = [
   { name: 'a mixture-of-experts key on a dense model', base: 'llama', edit: (i) => setKey(i, 'llama.expert_count', u32(8)), field: 'llama.expert_count' },
   { name: 'an unknown rope scaling type', base: 'llama', edit: (i) => setKey(i, 'llama.rope.scaling.type', { type: GgufValueType.STRING, value: 'warp' }), field: 'llama.rope.scaling.type' },
   { name: 'an output width other than the hidden width', base: 'llama', edit: (i) => setKey(i, 'llama.embedding_length_out', u32(4096)), field: 'llama.embedding_length_out' },
+  { name: 'RoPE over part of a head', base: 'qwen2', edit: (i) => setKey(i, 'qwen2.rope.dimension_count', u32(2)), field: 'qwen2.rope.dimension_count' },
   { name: 'an integer-typed weight matrix', base: 'llama', edit: (i) => retypeTensor(i, 'blk.0.attn_q.weight', 26), field: 'tensor blk.0.attn_q.weight' },
   { name: 'a string where a count belongs', base: 'bert', edit: (i) => setKey(i, 'bert.feed_forward_length', { type: GgufValueType.STRING, value: '32' }), field: 'bert.feed_forward_length' },
   { name: 'an unknown architecture', base: 'bert', edit: (i) => setKey(i, 'general.architecture', { type: GgufValueType.STRING, value: 'mamba' }), field: 'mamba', code: 'UNSUPPORTED_MODEL' },
@@ -92,7 +93,7 @@ const caseFile = (index: number) => join(fuzzDir, `why-${index}.gguf`);
 
 beforeAll(async () => {
   await ensureFuzzBases();
-  for (const base of ['bert', 'llama'] as const) images.set(base, await imageFromFile(fuzzBasePath(base)));
+  for (const base of FUZZ_BASES) images.set(base, await imageFromFile(fuzzBasePath(base)));
   mkdirSync(fuzzDir, { recursive: true });
   CASES.forEach((c, index) => {
     const image = cloneImage(images.get(c.base)!);
@@ -119,8 +120,7 @@ describe('validateGguf', () => {
     const files = [
       join(repoRoot, 'models', 'all-minilm-l6-v2-q8_0.gguf'),
       ...Object.keys(FIXTURES).map((name) => fixturePath(name as keyof typeof FIXTURES)),
-      fuzzBasePath('bert'),
-      fuzzBasePath('llama'),
+      ...FUZZ_BASES.map(fuzzBasePath),
     ];
     for (const path of files) await validateGguf(await readGguf(path), path);
   });
@@ -144,8 +144,8 @@ describe('the same files through the public API in a child process', () => {
 
   it('without the check, llama.cpp really aborts on these files (the cases are not vacuous)', async () => {
     // the addon directly, bypassing validateGguf: block_count 513 (GGML_ASSERT at load), epsilon NaN (at the first
-    // encode), an output width llama.cpp sizes buffers with, an I32 matrix (segfault in the CPU kernels)
-    const killers = ['block_count 513', 'layer_norm_epsilon NaN', 'an output width other than the hidden width', 'an integer-typed weight matrix'].map((name) => CASES.findIndex((c) => c.name === name));
+    // encode), an output width llama.cpp sizes buffers with, an I32 matrix (segfault in the CPU kernels), partial RoPE
+    const killers = ['block_count 513', 'layer_norm_epsilon NaN', 'an output width other than the hidden width', 'an integer-typed weight matrix', 'RoPE over part of a head'].map((name) => CASES.findIndex((c) => c.name === name));
     const { spawnSync } = await import('node:child_process');
     for (const index of killers) {
       const script = `

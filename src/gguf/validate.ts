@@ -41,6 +41,7 @@ export interface ArchRule {
   queryWidth: (d: Dims) => number;
   /** The graph reshapes n_embd-wide activations into heads: heads × head size must equal n_embd. */
   headsSpanEmbedding: boolean;
+  /** RoPE over the whole head (llama.cpp's graphs for these architectures assume it). */
   usesRope: boolean;
   tokenizers: readonly string[];
   tensors: readonly TensorRule[];
@@ -279,6 +280,7 @@ function checkHyperParameters(c: Checker, rule: ArchRule): Omit<Dims, 'vocab' | 
   if (rule.queryWidth({ embd, layers, heads, headsKv, headK, headV, ff, ctx, vocab: 0, tokenTypes: 0 }) < 1) c.fail(a('attention.key_length'), 'gives an empty query');
   if (rule.usesRope) {
     const rot = c.int(a('rope.dimension_count'), 1, headK, headK);
+    if (rot !== headK) c.fail(a('rope.dimension_count'), `(${rot}) must equal the head size (${headK})`);
     if (rot % 2 !== 0) c.fail(a('rope.dimension_count'), `(${rot}) must be even`);
   }
   c.float(a(rule.normEpsKey), (x) => x > 0, 'a finite number > 0', true);

@@ -18,6 +18,8 @@ export interface CaseResult {
   message?: string;
   /** An exception that is not a BgeGgufError (its stack). */
   untyped?: string;
+  /** The fuzzer could not build the case (a bug in test/support/fuzz, not in the library). */
+  generatorError?: string;
   /** The process died by this signal (or 'timeout') while running the case. */
   death?: string;
 }
@@ -124,9 +126,9 @@ export async function loadFilesInChild(files: string[], base: FuzzBase = 'bert')
   return all.sort((a, b) => a.index - b.index);
 }
 
-/** The failures a campaign must not have: deaths, hangs and untyped exceptions. */
+/** The failures a campaign must not have: deaths, hangs, untyped exceptions (and fuzzer bugs). */
 export function badOutcomes(results: CaseResult[], knownCodes: readonly string[]): CaseResult[] {
-  return results.filter((r) => r.death || r.untyped || (r.ok === false && !knownCodes.includes(r.code ?? '')));
+  return results.filter((r) => r.death || r.untyped || r.generatorError || (r.ok === false && !knownCodes.includes(r.code ?? '')));
 }
 
 /** Every code of BgeGgufErrorCode, read from src/errors.ts (codes other issues append count too). */

@@ -109,13 +109,18 @@ function retype(rng: Rng, image: GgufImage): string {
   const type = pick(rng, Object.keys(TYPE_LAYOUT).map(Number));
   const elements = target.shape.reduce<number>((a, d) => a * Number(d), 1);
   if (elements % TYPE_LAYOUT[type][0] !== 0) return `${target.name} type ${type} (rows not whole blocks, unchanged)`;
-  retypeTensor(image, target.name, type);
+  if (!retypeTensor(image, target.name, type)) return `${target.name} type ${type} (shapes too large to lay out, unchanged)`;
   return `${target.name} retyped ${type}, data re-laid out`;
 }
 
-/** Sets a tensor's type and lays the data section out again (each tensor's bytes cut or zero-padded). */
-export function retypeTensor(image: GgufImage, name: string, type: number): void {
+/**
+ * Sets a tensor's type and lays the data section out again (each tensor's bytes cut or
+ * zero-padded); false (nothing changed) when an earlier edit left shapes too large to lay out.
+ */
+export function retypeTensor(image: GgufImage, name: string, type: number): boolean {
   const oldSizes = image.tensors.map((t) => (TYPE_LAYOUT[t.type] ? byteSize(t.type, t.shape) : 0));
+  const newSizes = image.tensors.map((t) => (TYPE_LAYOUT[t.name === name ? type : t.type] ? byteSize(t.name === name ? type : t.type, t.shape) : 0));
+  if (newSizes.reduce((a, b) => a + b, 0) > 1 << 28 || !newSizes.every(Number.isSafeInteger)) return false;
   image.tensors.find((t) => t.name === name)!.type = type;
   const parts: Buffer[] = [];
   let at = 0;
@@ -130,6 +135,7 @@ export function retypeTensor(image: GgufImage, name: string, type: number): void
     at += padded;
   });
   image.data = Buffer.concat(parts);
+  return true;
 }
 
 const TENSOR_TYPES = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 14, 16, 20, 24, 30, 31, 34, 39, 40, 41, 100, 0xffffffff];

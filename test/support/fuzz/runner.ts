@@ -45,7 +45,15 @@ if (args[0] === '--files') {
   const file = join(tmpdir(), `bge-gguf-fuzz-${process.pid}.gguf`);
   try {
     for (const index of indexList.split(',').map(Number)) {
-      const { label, bytes } = mutation(image, Number(seedArg), index);
+      let made: ReturnType<typeof mutation>;
+      try {
+        made = mutation(image, Number(seedArg), index);
+      } catch (error) {
+        say({ start: index, label: 'mutation generator' }); // a fuzzer bug, reported as one (never blamed on the library)
+        say({ done: index, ok: false, generatorError: String(error).slice(0, 300) });
+        continue;
+      }
+      const { label, bytes } = made;
       writeFileSync(file, bytes);
       say({ start: index, label });
       say({ done: index, ...(await loadAndEncode(file)) });
