@@ -39,7 +39,8 @@ enum llama_pooling_type PoolingFromName(Napi::Env env, const std::string& name) 
   if (name == "mean") return LLAMA_POOLING_TYPE_MEAN;
   if (name == "cls") return LLAMA_POOLING_TYPE_CLS;
   if (name == "last") return LLAMA_POOLING_TYPE_LAST;
-  throw CodedError(env, kInvalidInput, "option pooling must be 'mean', 'cls' or 'last'");
+  if (name == "rank") return LLAMA_POOLING_TYPE_RANK;
+  throw CodedError(env, kInvalidInput, "option pooling must be 'mean', 'cls', 'last' or 'rank'");
 }
 
 // One encode call: the batch is built on the JS thread, decoded on a libuv worker thread.
@@ -153,7 +154,9 @@ void ContextState::Dispose() {
 
 Napi::Value NewContextObject(Napi::Env env, const std::shared_ptr<ModelState>& model, const Napi::Object& options) {
   Napi::Value poolingValue = options.Get("pooling");
-  if (!poolingValue.IsString()) throw CodedError(env, kInvalidInput, "option pooling must be 'mean', 'cls' or 'last'");
+  if (!poolingValue.IsString()) {
+    throw CodedError(env, kInvalidInput, "option pooling must be 'mean', 'cls', 'last' or 'rank'");
+  }
   const std::string poolingName = poolingValue.As<Napi::String>().Utf8Value();
   const enum llama_pooling_type pooling = PoolingFromName(env, poolingName);
 
@@ -170,7 +173,9 @@ Napi::Value NewContextObject(Napi::Env env, const std::shared_ptr<ModelState>& m
   state->model = model;
   state->pooling = poolingName;
   state->causal = model->Causal();
-  state->nEmbd = llama_model_n_embd_out(model->model);
+  // Rank pooling returns the classifier head's outputs (n_cls_out scores) per sequence, not a vector.
+  state->nEmbd = pooling == LLAMA_POOLING_TYPE_RANK ? static_cast<int32_t>(llama_model_n_cls_out(model->model))
+                                                   : llama_model_n_embd_out(model->model);
   state->nVocab = model->VocabSize();
   state->nBatch = nBatch;
   state->nSeqMax = nSeqMax;

@@ -8,15 +8,18 @@ import { packageDir } from './llama-source.mjs';
 
 export class BuildError extends Error {}
 
+/** libllama's file name: libllama.v0.5.0.so, libllama.cuda.v0.5.0.so, libllama.dylib, llama.dll ("llama-common" is not it). */
+export const LLAMA_LIB = /^(lib)?llama\.([a-z]+\.)?(v[\d.]+\.)?(so|dylib|dll)$/;
+
 /** node-llama-cpp's package name stem for this platform, e.g. linux-x64, mac-arm64-metal, win-x64. */
-function platformStem() {
+export function platformStem() {
   const os = { linux: 'linux', darwin: 'mac', win32: 'win' }[process.platform];
   if (!os) throw new BuildError(`no prebuilt llama.cpp for platform ${process.platform}`);
   if (os === 'mac' && process.arch === 'arm64') return 'mac-arm64-metal';
   return `${os}-${process.arch}`;
 }
 
-/** Installed prebuilt variants: [{variant, libsDir, llamaLib}] (cpu first). */
+/** Installed prebuilt variants: [{variant, pkg, libsDir, llamaLib, libs}] (cpu first); libs: file names in load order. */
 export function prebuiltVariants(wanted) {
   const stem = platformStem();
   const found = [];
@@ -31,11 +34,14 @@ export function prebuiltVariants(wanted) {
     }
     const libsDir = join(dir, 'bins', pkg);
     const llamaLib = existsSync(libsDir)
-      ? readdirSync(libsDir).find((f) => /^libllama\.(.+\.)?v[\d.]+\.(so|dylib)$/.test(f))
+      ? readdirSync(libsDir).find((f) => LLAMA_LIB.test(f))
       : undefined;
     if (!llamaLib) throw new BuildError(`no libllama in ${libsDir}`);
     checkSameRelease(libsDir);
-    found.push({ variant, libsDir, llamaLib });
+    const prefix = llamaLib.startsWith('lib') ? 'lib' : '';
+    const suffix = llamaLib.slice(llamaLib.lastIndexOf('.'));
+    const libs = [`${prefix}ggml-base${suffix}`, llamaLib.replace('llama', 'ggml'), llamaLib];
+    found.push({ variant, pkg, libsDir, llamaLib, libs });
   }
   if (found.length === 0) throw new BuildError(`none of the variants ${wanted} is installed`);
   return found;

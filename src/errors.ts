@@ -9,6 +9,7 @@ export type BgeGgufErrorCode =
   | 'ENCODE_FAILED' // llama.cpp returned an error while decoding
   | 'CANCELLED' // an AbortSignal fired
   | 'NATIVE_UNAVAILABLE' // the native addon is not built / not loadable
+  | 'OUT_OF_MEMORY' // a setting (batchTokens) needs more memory than the machine has, by an estimate made before allocating
   | 'CORRUPT_MODEL'; // the GGUF's hyper-parameters, tokenizer metadata or tensor infos are inconsistent
 
 export class BgeGgufError extends Error {

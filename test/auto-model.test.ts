@@ -54,7 +54,7 @@ describe('FlagAutoModel.fromFinetuned', () => {
     await model.dispose();
   });
 
-  it('classes bge-gguf does not implement are a typed UNSUPPORTED_MODEL error', async () => {
+  it('a decoder-embedder name (FlagLLMModel) on an encoder GGUF is a typed UNSUPPORTED_MODEL error', async () => {
     const error = await FlagAutoModel.fromFinetuned('intfloat/e5-mistral-7b-instruct', { modelPath: fixturePath('tiny-bert-f32.gguf') }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BgeGgufError);
     expect((error as BgeGgufError).code).toBe('UNSUPPORTED_MODEL');

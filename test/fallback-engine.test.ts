@@ -41,7 +41,7 @@ describe('node-llama-cpp fallback engine', () => {
       const error = await mean.encode('hello').catch((e: unknown) => e);
       expect(error).toBeInstanceOf(BgeGgufError);
       expect((error as BgeGgufError).code).toBe('UNSUPPORTED_MODEL');
-      expect((error as Error).message).toMatch(/build:native/);
+      expect((error as Error).message).toMatch(/native addon/);
     } finally {
       await mean.dispose();
     }
@@ -49,7 +49,7 @@ describe('node-llama-cpp fallback engine', () => {
 });
 
 describe('when the native addon cannot load', () => {
-  it("'auto' falls back to node-llama-cpp with one warning; 'native' is a NATIVE_UNAVAILABLE error", async () => {
+  it("'auto' falls back to node-llama-cpp with one warning (reason, cost, a fix for a user's project); 'native' is a NATIVE_UNAVAILABLE error", async () => {
     const { loadEngine } = await import('../src/runtime/load.js');
     process.env.BGE_GGUF_NATIVE_ADDON = '/nonexistent/bge_gguf.node';
     const warn = console.warn;
@@ -58,12 +58,18 @@ describe('when the native addon cannot load', () => {
     try {
       const error = await loadEngine(fixturePath('tiny-bert-f32.gguf'), { engine: 'native' }).catch((e: unknown) => e);
       expect((error as BgeGgufError).code).toBe('NATIVE_UNAVAILABLE');
-      expect((error as Error).message).toMatch(/not built|build:native/);
+      expect((error as Error).message).toMatch(/bge_gguf\.node/);
+      expect((error as Error).message).toMatch(/npm rebuild bge-gguf --build-from-source/);
       const engine = await loadEngine(fixturePath('tiny-bert-f32.gguf'), { threads: 2 });
       expect(engine.kind).toBe('node-llama-cpp');
       await engine.dispose();
+      const again = await loadEngine(fixturePath('tiny-bert-f32.gguf'), { threads: 2 });
+      await again.dispose();
       expect(warnings).toHaveLength(1);
-      expect(warnings[0]).toMatch(/native addon unavailable.*node-llama-cpp/);
+      expect(warnings[0]).toMatch(/native addon cannot load \(.*bge_gguf\.node.*\).*node-llama-cpp/);
+      expect(warnings[0]).toMatch(/20x slower/);
+      expect(warnings[0]).toMatch(/npm rebuild bge-gguf --build-from-source/);
+      expect(warnings[0]).not.toMatch(/npm run build:native/);
     } finally {
       console.warn = warn;
       delete process.env.BGE_GGUF_NATIVE_ADDON;

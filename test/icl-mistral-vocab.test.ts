@@ -24,9 +24,8 @@ const m = mistral as MistralTokenizerJs;
  * after a special token). Decode keeps special tokens and strips one leading space, if any.
  */
 const tok: IclTokenizer = {
-  tokenize(text, parseSpecial) {
+  tokenize(text) {
     const segment = (s: string): number[] => m.encode(s, false, true) ?? [];
-    if (!parseSpecial) return segment(text);
     return text.split(/(<\/?s>)/).flatMap((part) => (part === '<s>' ? [1] : part === '</s>' ? [2] : segment(part)));
   },
   detokenize(ids) {
@@ -57,16 +56,16 @@ function query(text: string, prefix: string, maxLength: number): number[] {
 
 describe('the adapter is Mistral-7B SentencePiece', () => {
   it('tokenizes the seed sentence to bge-en-icl ids, content only, and decodes it back', () => {
-    const content = Array.from(tok.tokenize('I love machine learning and nlp', false));
+    const content = Array.from(tok.tokenize('I love machine learning and nlp'));
     expect(content).toEqual([315, 2016, 5599, 5168, 304, 307, 12312]);
     expect(content).toEqual(ids('▁I', '▁love', '▁machine', '▁learning', '▁and', '▁n', 'lp'));
     expect(tok.detokenize(content)).toBe('I love machine learning and nlp');
-    for (const s of [' leading space', 'line\n\nbreaks', 'ü 镇 🦙']) expect(tok.detokenize(tok.tokenize(s, false))).toBe(s);
+    for (const s of [' leading space', 'line\n\nbreaks', 'ü 镇 🦙']) expect(tok.detokenize(tok.tokenize(s))).toBe(s);
   });
 
   it('counts "<s>" and "</s>" as one special token each when parsing specials', () => {
-    expect(Array.from(tok.tokenize('<s>', true))).toEqual([1]);
-    expect(Array.from(tok.tokenize('\n<response></s>', true))).toEqual(ids('▁', NL, '<', 'response', '>', '</s>'));
+    expect(Array.from(tok.tokenize('<s>'))).toEqual([1]);
+    expect(Array.from(tok.tokenize('\n<response></s>'))).toEqual(ids('▁', NL, '<', 'response', '>', '</s>'));
   });
 });
 
@@ -91,7 +90,7 @@ describe("queries with the tutorial's two examples", () => {
     expect(out.slice(-6)).toEqual(ids('▁eat', SUFFIX_MID_TEXT, '</s>'));
     // <0x0A> byte pieces never merge, so the whole string's tokens are the segments' tokens joined;
     // after the newline the first query word has no ▁
-    const prefixIds = Array.from(tok.tokenize(PREFIX, false));
+    const prefixIds = Array.from(tok.tokenize(PREFIX));
     expect(prefixIds.slice(-3)).toEqual(ids('.', NL, NL));
     const queryIds = ids('how', '▁much', '▁protein', '▁should', '▁a', '▁female', '▁eat');
     expect(out).toEqual([1, ...prefixIds, ...queryIds, ...ids(SUFFIX_MID_TEXT), 2]);
@@ -100,7 +99,7 @@ describe("queries with the tutorial's two examples", () => {
   it('an instructed query starts with "<" (no ▁) after the prefix', () => {
     const text = applyIclInstruction('summit define', TASK);
     const out = query(text, prefix, 512);
-    const prefixLength = tok.tokenize(PREFIX, false).length;
+    const prefixLength = tok.tokenize(PREFIX).length;
     expect(out.slice(1 + prefixLength, 1 + prefixLength + 4)).toEqual(ids('<', 'in', 'struct', '>'));
     // "<query>summit": no ▁ before "summit", which then is not the single piece ▁summit
     expect(out.slice(-8)).toEqual(ids('sum', 'mit', '▁define', SUFFIX_MID_TEXT, '</s>'));
@@ -118,7 +117,7 @@ describe('query budget at maxLength 512', () => {
   });
 
   it('keeps a query of exactly 505 tokens whole', () => {
-    expect(tok.tokenize(worlds(BUDGET), false).length).toBe(BUDGET);
+    expect(tok.tokenize(worlds(BUDGET)).length).toBe(BUDGET);
     expect(query(worlds(BUDGET), '', 512)).toEqual(ids('<s>', repeat('▁world', BUDGET), SUFFIX_MID_TEXT, '</s>'));
   });
 
@@ -131,7 +130,7 @@ describe('query budget at maxLength 512', () => {
   });
 
   it('cuts the query, not the examples, when a prefix is in front', () => {
-    const prefixIds = Array.from(tok.tokenize(PREFIX, false));
+    const prefixIds = Array.from(tok.tokenize(PREFIX));
     const out = query(worlds(600), PREFIX, 512);
     expect(out).toEqual([1, ...prefixIds, ...ids('world', repeat('▁world', BUDGET - 1), SUFFIX_MID_TEXT), 2]);
   });

@@ -155,7 +155,7 @@ describe('the final cap', () => {
   it('applies the cap when the round trip makes the query longer than planned', () => {
     // Toy tokenizer: one token per character, whose decode doubles every character.
     const toy: IclTokenizer = {
-      tokenize: (text, parseSpecial) => (parseSpecial ? text.replace(/<\/?s>/g, '\u0001') : text).split('').map((c) => c.charCodeAt(0)),
+      tokenize: (text) => text.replace(/<\/?s>/g, '\u0001').split('').map((c) => c.charCodeAt(0)),
       detokenize: (list) => Array.from(list, (c) => String.fromCharCode(c).repeat(2)).join(''),
       bosId: 1,
       eosId: 2,

@@ -2,14 +2,14 @@
  * The native engine (our llama.cpp addon): tokenizer against llama.cpp's own test vectors,
  * vectors against the independent float64 BERT forward pass, and every bad input → a typed error.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BgeGgufError } from '../src/errors.js';
 import { createNativeEngine, isNativeAvailable, nativeLoadError } from '../src/runtime/native.js';
 import { loadCpuAddon, type NativeModel } from '../src/runtime/nativeBinding.js';
-import { cpuVariantFor } from '../src/runtime/cpuLibrary.js';
+import { cpuBuildsKey, preferredCpuVariant, weightTypeOf } from '../src/runtime/cpuLibrary.js';
 import { readGguf } from '../src/gguf/reader.js';
 import type { Engine } from '../src/runtime/types.js';
 import { cosine, referenceEmbeddings } from './support/bertReference.js';
@@ -279,11 +279,33 @@ describe('native engine', () => {
       await expectCode(createNativeEngine('', opts), 'INVALID_INPUT');
     });
 
-    it('F32 models go to the from-source CPU build, F16 and Q8_0 ones to the prebuilt libraries', async () => {
-      const variant = async (name: keyof typeof FIXTURES) => cpuVariantFor((await readGguf(fixturePath(name))).tensors);
-      expect(await variant('tiny-bert-f32.gguf')).toBe('source');
-      expect(await variant('tiny-bert-f16.gguf')).toBe('cpu');
-      expect(await variant('tiny-bert-q8_0.gguf')).toBe('cpu');
+    it('the CPU build for a weight type is the one measured faster on this machine, measured once and cached', async () => {
+      const cacheFile = join(mkdtempSync(join(tmpdir(), 'bge-gguf-cpu-builds-')), 'cpu-builds.json');
+      const measured: string[] = [];
+      const fake = (speeds: { cpu: number; source: number }) => async (path: string) => (measured.push(path), speeds);
+      const f32 = fixturePath('tiny-bert-f32.gguf');
+      const f16 = fixturePath('tiny-bert-f16.gguf');
+      const choose = (path: string, measure: (path: string) => Promise<{ cpu: number; source: number }>) =>
+        preferredCpuVariant(path, undefined, { measure, cacheFile, sourceBuilt: true });
+      const warn = console.warn;
+      const notices: string[] = [];
+      console.warn = (message: string) => void notices.push(message);
+      try {
+        expect(await choose(f32, fake({ cpu: 100, source: 150 }))).toBe('source');
+      } finally {
+        console.warn = warn;
+      }
+      expect(notices).toEqual([expect.stringMatching(/timing the prebuilt and the from-source llama\.cpp builds .* F32 weights/)]);
+      expect(await choose(f32, fake({ cpu: 900, source: 1 }))).toBe('source'); // cached: not measured again
+      expect(await choose(f16, fake({ cpu: 300, source: 200 }))).toBe('cpu'); // another weight type: measured
+      expect(measured).toEqual([f32, f16]);
+      const cache = JSON.parse(readFileSync(cacheFile, 'utf8'));
+      expect(Object.keys(cache)).toEqual([cpuBuildsKey()]);
+      expect(cpuBuildsKey()).toContain(cpus()[0].model);
+      expect(Object.keys(cache[cpuBuildsKey()]).sort()).toEqual(['F16', 'F32']);
+      // without the opt-in from-source build there is nothing to choose
+      expect(await preferredCpuVariant(f32, undefined, { measure: fake({ cpu: 1, source: 2 }), cacheFile, sourceBuilt: false })).toBe('cpu');
+      expect(weightTypeOf((await readGguf(fixturePath('tiny-bert-q8_0.gguf'))).tensors)).toBe('Q8_0');
     });
 
     it('bad engine options → INVALID_INPUT; an unavailable GPU → NATIVE_UNAVAILABLE', async () => {

@@ -1,13 +1,13 @@
 /**
- * Few-shot examples from ../shared/data/icl-examples. Expected rows were read with Python's csv
+ * Few-shot examples from the package's data/icl-examples (FlagEmbedding's, MIT). Expected rows were read with Python's csv
  * module (the files' reference reader), including the files' irregular headers and quoting.
  */
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../src/errors.js';
-import { listExampleTasks, loadTaskExamples, localOrigin, parseCsv } from '../src/prompt/taskExamples.js';
+import { listExampleTasks, loadTaskExamples, parseCsv } from '../src/prompt/taskExamples.js';
 import { sharedDataDir } from './support/fixtures.js';
 
 const dataDir = sharedDataDir;
@@ -47,25 +47,9 @@ describe('loadTaskExamples on the shared data', () => {
     expect(sts17[0].response).toBe(' "The sun sets behind the mountains."');
   });
 
-  it('finds ../shared/data/icl-examples next to the checkout by default', () => {
+  it('reads the copy shipped in the package by default, with FlagEmbedding\'s MIT license beside it', () => {
     expect(loadTaskExamples('NQ').instruction).toBe(instructions.NQ);
-  });
-
-  it("a clone made elsewhere looks beside the local checkout it came from, never beside a remote one", () => {
-    const clone = (config: string | null) => {
-      const root = mkdtempSync(join(tmpdir(), 'bge-gguf-clone-'));
-      if (config !== null) {
-        mkdirSync(join(root, '.git'));
-        writeFileSync(join(root, '.git', 'config'), config);
-      }
-      return root;
-    };
-    const section = (url: string) => `[core]\n\tbare = false\n[remote "origin"]\n\turl = ${url}\n\tfetch = +refs/heads/*:refs/remotes/origin/*\n`;
-    expect(localOrigin(clone(section('/work/main/.')))).toBe('/work/main/.');
-    expect(localOrigin(clone(section('file:///srv/checkout')))).toBe('/srv/checkout');
-    expect(localOrigin(clone(section('https://github.com/org/bge-gguf.git')))).toBeNull();
-    expect(localOrigin(clone('[core]\n\tbare = false\n'))).toBeNull();
-    expect(localOrigin(clone(null))).toBeNull();
+    expect(readFileSync(join(dataDir, 'LICENSE'), 'utf8')).toMatch(/MIT License/);
   });
 
   it('returns no examples for a task whose file has only a header', () => {

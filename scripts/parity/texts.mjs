@@ -1,6 +1,6 @@
 /**
  * The parity text set: every query, positive and passage in FlagEmbedding's few-shot example CSVs
- * (../shared/data/icl-examples, never copied into the repo), plus texts longer than 512 tokens.
+ * (the package's data/icl-examples), plus texts longer than 512 tokens.
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -65,7 +65,7 @@ function readExamples(path) {
  */
 export function buildTextSet(dataDir, { quick }) {
   if (!existsSync(dataDir)) {
-    throw new Error(`parity: ${dataDir} is missing; it holds FlagEmbedding's icl-examples CSVs (shared/data/icl-examples next to the repo)`);
+    throw new Error(`parity: ${dataDir} is missing; it holds FlagEmbedding's icl-examples CSVs (data/icl-examples in the package)`);
   }
   const files = readdirSync(dataDir).filter((f) => f.endsWith('.csv')).sort();
   const examples = files.map((f) => ({ file: f, ...readExamples(join(dataDir, f)) }));

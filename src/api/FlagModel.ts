@@ -5,7 +5,9 @@ import { applyInstruction } from '../prompt/instruction.js';
 import { tokenizeMany } from '../tokens/tokenizeMany.js';
 import { checkMaxLength, tokenizeTruncated } from '../tokens/truncate.js';
 import { BaseEmbedder, openEngine } from './BaseEmbedder.js';
-import { oneOf, textList, type BaseEmbedderOptions, type EncodeCallOptions, type Encoded, asEncoded } from './options.js';
+import { callTexts, flagModelSchema, textList, type BaseEmbedderOptions, type EncodeCallOptions, type Encoded, asEncoded } from './options.js';
+import { checkOptions } from './validate.js';
+import { typedTextFailure } from './inputGuard.js';
 
 export interface FlagModelOptions extends BaseEmbedderOptions {
   /** 'cls' (BGE's default: last hidden state of [CLS]) or 'mean' (over real tokens). */
@@ -25,9 +27,10 @@ export class FlagModel extends BaseEmbedder {
 
   /** Loads a GGUF BERT model: a local path, an `hf:org/repo/file.gguf` URI, or nothing for the embedded default. */
   static async load(pathOrUri?: string, options: FlagModelOptions = {}): Promise<FlagModel> {
+    options = checkOptions(flagModelSchema, options, 'FlagModel.load');
     // With no model named, the embedded default loads with its own registry settings.
-    const defaults = pathOrUri ? {} : defaultModelSettings();
-    const poolingMethod = oneOf('poolingMethod', options.poolingMethod, ['cls', 'mean'] as const, defaults.poolingMethod ?? 'cls');
+    const defaults = pathOrUri === undefined ? defaultModelSettings() : {};
+    const poolingMethod = options.poolingMethod ?? defaults.poolingMethod ?? 'cls';
     const engine = await openEngine(pathOrUri, options);
     try {
       if (engine.info.causal) {
@@ -51,27 +54,29 @@ export class FlagModel extends BaseEmbedder {
 
   /** Queries: the retrieval instruction is applied through queryInstructionFormat; queryMaxLength. */
   encodeQueries<T extends string | string[]>(queries: T, options: EncodeCallOptions = {}): Promise<Encoded<T>> {
-    return this.encodeWith(queries, 'encodeQueries', {
-      ...options,
+    return this.encodeWith(queries, 'encodeQueries', options, {
       instruction: this.queryInstructionForRetrieval,
       instructionFormat: this.queryInstructionFormat,
-      maxLength: options.maxLength ?? this.settings.queryMaxLength,
+      maxLength: this.settings.queryMaxLength,
     });
   }
 
   /** Passages: no query instruction; passageMaxLength. */
   encodeCorpus<T extends string | string[]>(corpus: T, options: EncodeCallOptions = {}): Promise<Encoded<T>> {
-    return this.encodeWith(corpus, 'encodeCorpus', {
-      ...options,
+    return this.encodeWith(corpus, 'encodeCorpus', options, {
       instruction: this.passageInstructionForRetrieval,
       instructionFormat: this.passageInstructionFormat,
-      maxLength: options.maxLength ?? this.settings.passageMaxLength,
+      maxLength: this.settings.passageMaxLength,
     });
   }
 
   /** Texts as given (an instruction only if passed in options); passageMaxLength. */
   encode<T extends string | string[]>(texts: T, options: EncodeCallOptions = {}): Promise<Encoded<T>> {
-    return this.encodeWith(texts, 'encode', { ...options, maxLength: options.maxLength ?? this.settings.passageMaxLength });
+    return this.encodeWith(texts, 'encode', options, { maxLength: this.settings.passageMaxLength });
+  }
+
+  protected override get tokenIdsPooling(): 'cls' | 'mean' {
+    return this.poolingMethod;
   }
 
   /** The token ids the model sees for a text ([CLS] … [SEP], truncated to maxLength). */
@@ -80,12 +85,19 @@ export class FlagModel extends BaseEmbedder {
     return tokenizeTruncated(this.engine, text, checkMaxLength('maxLength', maxLength, this.engine));
   }
 
-  private async encodeWith<T extends string | string[]>(input: T, where: string, options: EncodeCallOptions): Promise<Encoded<T>> {
-    const texts = textList(input, where);
+  /** `fixed`: what encodeQueries/encodeCorpus impose (their instruction); maxLength there is the default. */
+  private async encodeWith<T extends string | string[]>(input: T, where: string, callOptions: EncodeCallOptions, fixed: EncodeCallOptions): Promise<Encoded<T>> {
+    const { texts, options: given } = callTexts(input, callOptions, where);
+    const options = { ...given, ...fixed, maxLength: given.maxLength ?? fixed.maxLength };
     const maxLength = checkMaxLength(`${where} maxLength`, options.maxLength ?? this.settings.passageMaxLength, this.engine);
     const format = options.instructionFormat ?? '{}{}';
-    const sequences = await tokenizeMany(texts, (text) => tokenizeTruncated(this.engine, applyInstruction(text, options.instruction, format), maxLength));
-    const vectors = await this.embedTokens(sequences, this.poolingMethod, options.batchSize, options.signal);
+    const sequences = await tokenizeMany(
+      texts,
+      (text) => typedTextFailure(where, text, () => tokenizeTruncated(this.engine, applyInstruction(text, options.instruction, format), maxLength)),
+      128,
+      options.signal,
+    );
+    const vectors = await this.embedTokens(sequences, this.poolingMethod, options.batchSize, options.signal, options.onProgress);
     return asEncoded(input, vectors);
   }
 }

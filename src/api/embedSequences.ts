@@ -2,6 +2,7 @@ import { planBatches } from '../batch/plan.js';
 import { BgeGgufError } from '../errors.js';
 import type { Engine, Pooling } from '../runtime/types.js';
 import { postprocess } from '../vectors/normalize.js';
+import type { EncodeProgress } from './options.js';
 
 export interface EmbedOptions {
   pooling: Pooling;
@@ -10,6 +11,7 @@ export interface EmbedOptions {
   normalize: boolean;
   truncateDim?: number;
   signal?: AbortSignal;
+  onProgress?: (progress: EncodeProgress) => void;
 }
 
 /**
@@ -25,6 +27,11 @@ export async function embedSequences(engine: Engine, sequences: Int32Array[], op
     },
   );
   const results = new Array<Float32Array>(sequences.length);
+  const tokenCounts = sequences.map((s) => s.length);
+  const totalTokens = tokenCounts.reduce((sum, n) => sum + n, 0);
+  let done = 0;
+  let tokens = 0;
+  options.onProgress?.({ done, total: sequences.length, tokens, totalTokens, tokenCounts });
   let next = 0;
   let failed = false;
   const worker = async () => {
@@ -35,7 +42,10 @@ export async function embedSequences(engine: Engine, sequences: Int32Array[], op
         const vectors = await engine.encodeBatch(group.map((i) => sequences[i]), options.pooling, options.signal);
         group.forEach((index, k) => {
           results[index] = postprocess(vectors[k], options);
+          tokens += sequences[index].length;
         });
+        done += group.length;
+        options.onProgress?.({ done, total: sequences.length, tokens, totalTokens, tokenCounts });
       } catch (error) {
         failed = true; // the other workers stop taking groups
         throw error;

@@ -1,48 +1,39 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command } from 'commander';
 import { BgeGgufError } from '../errors.js';
-import { registryNames } from '../models/registry.js';
+import { packageRoot } from '../models/paths.js';
+import { convertCommand } from './convert.js';
+import { doctorCommand } from './doctor.js';
+import { embedCommand } from './embed.js';
+import { modelsCommand } from './models.js';
+import { serveCommand } from './serve.js';
 
-const HELP = `bge-gguf — BGE embeddings on GGUF / llama.cpp
-
-  bge-gguf embed [text…] [--query] [--json] [--model M] [--pooling cls|mean] [--threads N] [--cpu]
-      one text: prints its vector; several: their similarity matrix; no text: one per line on stdin
-  bge-gguf serve [--port 8080] [--host 127.0.0.1] [--model M]
-  bge-gguf convert <hf-dir> <out.gguf> [--type f32|f16|q8_0]
-  bge-gguf models            lists the model names FlagAutoModel knows
-
-  M is a local .gguf, an hf:<org>/<repo>/<file>.gguf URI, or a registry name; default: the embedded model.`;
-
-async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  switch (command) {
-    case 'embed':
-      return (await import('./embed.js')).runEmbed(rest);
-    case 'serve':
-      return (await import('./serve.js')).runServe(rest);
-    case 'convert':
-      return (await import('./convert.js')).runConvert(rest);
-    case 'models':
-      console.log(registryNames().join('\n'));
-      return 0;
-    case undefined:
-    case '-h':
-    case '--help':
-    case 'help':
-      console.log(HELP);
-      return 0;
-    default:
-      console.error(`bge-gguf: unknown command "${command}"\n\n${HELP}`);
-      return 2;
-  }
+function version(): string {
+  return (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
+export function buildProgram(): Command {
+  const program = new Command('bge-gguf')
+    .description('BGE embeddings on GGUF / llama.cpp: embed texts, serve an OpenAI-compatible HTTP API, convert checkpoints')
+    .version(version(), '-V, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText('after', '\nMODEL (--model) is a local .gguf, an hf:<org>/<repo>/<file>.gguf URI or a registry name (bge-gguf models); default: the embedded all-MiniLM-L6-v2.');
+  program.addCommand(embedCommand());
+  program.addCommand(serveCommand());
+  program.addCommand(convertCommand());
+  program.addCommand(modelsCommand());
+  program.addCommand(doctorCommand());
+  // ── more subcommands go here, one file each ──
+  // rerank: the XLM-R / FlagReranker helper adds `bge-gguf rerank` (src/cli/rerank.ts)
+  return program;
+}
+
+buildProgram()
+  .parseAsync(process.argv)
+  .catch((error: unknown) => {
     const prefix = error instanceof BgeGgufError ? `error (${error.code})` : 'error';
     console.error(`bge-gguf: ${prefix}: ${(error as Error).message ?? String(error)}`);
     process.exitCode = 1;
-  },
-);
+  });

@@ -68,16 +68,16 @@ function positiveInt(config: Record<string, unknown>, keys: string[], what: stri
   return v;
 }
 
-export function readHparams(dir: string): BertHparams {
+export function readHparams(dir: string, allowed: readonly string[] = BERT_ARCHITECTURES): BertHparams {
   const config = readJsonIfPresent(join(dir, 'config.json'));
   if (!config) throw new InvalidInputError(`${join(dir, 'config.json')} is not a JSON object`);
   const archs = Array.isArray(config.architectures) ? config.architectures.map(String) : [];
-  const architecture = archs.find((a) => (BERT_ARCHITECTURES as readonly string[]).includes(a));
+  const architecture = archs.find((a) => allowed.includes(a));
   if (!architecture) {
     const what = archs.length ? archs.join(', ') : `model_type ${String(config.model_type)}`;
     throw new BgeGgufError(
       'UNSUPPORTED_MODEL',
-      `${dir}: architecture ${what} is not supported; bge-gguf converts BERT checkpoints (${BERT_ARCHITECTURES.join(', ')}). Convert other models with llama.cpp's convert_hf_to_gguf.py`,
+      `${dir}: architecture ${what} is not supported; bge-gguf converts BERT and XLM-RoBERTa checkpoints (${[...BERT_ARCHITECTURES, 'XLMRobertaModel', 'XLMRobertaForSequenceClassification'].join(', ')}). Convert other models with llama.cpp's convert_hf_to_gguf.py`,
     );
   }
   const eps = find(config, ['layer_norm_eps', 'layer_norm_epsilon', 'norm_epsilon']);

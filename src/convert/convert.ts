@@ -22,6 +22,7 @@ import { readSafetensorsHeader, readTensorAsF32, type SafetensorsTensor } from '
 import { readSpecialTokens, specialTokenMetadata } from './specialTokens.js';
 import { FILE_TYPE, ggufTensorName, tensorType, type OutType } from './tensorNames.js';
 import { readBertVocab, tokenizerPreName } from './vocab.js';
+import { convertXlmr, isXlmrCheckpoint } from './xlmr.js';
 
 export type { OutType } from './tensorNames.js';
 export const OUT_TYPES: readonly OutType[] = ['f32', 'f16', 'q8_0'];
@@ -38,8 +39,9 @@ export interface ConvertSummary extends Pick<BertHparams, 'architecture' | 'laye
   outPath: string;
   type: OutType;
   vocabSize: number;
-  pooling: CheckpointPooling | null;
-  tokenizerSource: 'tokenizer.json' | 'vocab.txt';
+  /** 'rank': a sequence classifier (reranker), scored by llama.cpp's rank pooling. */
+  pooling: CheckpointPooling | 'rank' | null;
+  tokenizerSource: 'tokenizer.json' | 'vocab.txt' | 'sentencepiece.bpe.model';
   tokenizerPre: string;
   tensorCount: number;
   parameterCount: number;
@@ -60,7 +62,7 @@ export function sizeLabel(params: number): string {
 
 async function collectTensors(dir: string, layers: number): Promise<{ kept: Array<[SafetensorsTensor, string]>; skipped: string[] }> {
   const all: SafetensorsTensor[] = [];
-  for (const file of safetensorsFiles(dir)) all.push(...(await readSafetensorsHeader(file)).tensors);
+  for (const file of safetensorsFiles(dir)) for (const tensor of (await readSafetensorsHeader(file)).tensors) all.push(tensor);
   // Sorted by name: the order the script's safetensors loader hands tensors over in.
   all.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const kept: Array<[SafetensorsTensor, string]> = [];
@@ -124,6 +126,10 @@ export async function convertHfToGguf(hfDir: string, outPath: string, options: C
   }
   if (existsSync(out) && statSync(out).isDirectory()) throw new InvalidInputError(`${out} is a folder; give a .gguf file path`);
 
+  if (isXlmrCheckpoint(dir)) {
+    const r = await convertXlmr(dir, out, options);
+    return { outPath: out, type: options.type, tokenizerPre: 'default', ...r };
+  }
   const h = readHparams(dir);
   safetensorsFiles(dir); // fail on missing weights before reading the tokenizer
   const vocab = readBertVocab(dir, h.vocabSize);

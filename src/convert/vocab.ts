@@ -109,7 +109,8 @@ export function readBertVocab(dir: string, configVocabSize: number | null): Bert
   }
   const { byToken, added } = parsed;
   if (byToken.size === 0) throw new BgeGgufError('UNSUPPORTED_MODEL', `${dir}: the vocabulary is empty`);
-  const maxId = Math.max(...byToken.values());
+  let maxId = -1;
+  for (const id of byToken.values()) if (id > maxId) maxId = id; // no spread: vocabularies reach 250k ids
   const vocabSize = configVocabSize ?? byToken.size;
   if (maxId >= vocabSize) {
     throw new BgeGgufError('UNSUPPORTED_MODEL', `${dir}: token id ${maxId} is outside config.json's vocab_size ${vocabSize}`);

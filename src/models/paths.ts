@@ -1,14 +1,24 @@
+import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, sep } from 'node:path';
+import { codeDir, packageRoot } from '../packageRoot.cjs';
 
-/** The package root (works from src/ under vitest and from dist/ once compiled). */
-export function packageRoot(): string {
-  return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export { codeDir, packageRoot };
+
+/**
+ * Inside an Electron asar archive, files that native code opens itself (addons, llama.cpp
+ * libraries, GGUF models) must be read from app.asar.unpacked (docs/electron.md).
+ */
+export function unpacked(path: string): string {
+  const marker = `app.asar${sep}`;
+  if (!path.includes(marker)) return path;
+  const outside = path.replace(marker, `app.asar.unpacked${sep}`);
+  return existsSync(outside) ? outside : path;
 }
 
+/** The embedded model and registry (llama.cpp opens the GGUF itself, hence unpacked). */
 export function modelsDir(): string {
-  return join(packageRoot(), 'models');
+  return unpacked(join(packageRoot(), 'models'));
 }
 
 /** Where hf: downloads are cached: $BGE_GGUF_CACHE, else $XDG_CACHE_HOME/bge-gguf, else ~/.cache/bge-gguf. */

@@ -14,9 +14,20 @@ export interface RegistryEntry {
   note?: string;
 }
 
+/** FlagEmbedding's reranker classes (inference/reranker/model_mapping.py); bge-gguf implements FlagReranker. */
+export type RerankerClass = 'FlagReranker' | 'FlagLLMReranker' | 'LayerWiseFlagLLMReranker' | 'LightWeightFlagLLMReranker';
+
+export interface RerankerEntry {
+  class: RerankerClass;
+  /** hf: URI of a GGUF to use when only the name is given. */
+  gguf?: string;
+  note?: string;
+}
+
 interface RegistryFile {
   default: { name: string; file: string };
   models: Record<string, RegistryEntry>;
+  rerankers?: Record<string, RerankerEntry>;
 }
 
 let cached: RegistryFile | undefined;
@@ -43,7 +54,19 @@ export function registryNames(): string[] {
  * all find "bge-small-en-v1.5". The longest matching name wins (bge-small-en-v1.5 over bge-small-en).
  */
 export function lookupModel(nameOrPath: string): { name: string; entry: RegistryEntry } | null {
-  const models = registry().models;
+  return lookupIn(registry().models, nameOrPath);
+}
+
+/** lookupModel for FlagAutoReranker: the registry's rerankers, matched the same way. */
+export function lookupReranker(nameOrPath: string): { name: string; entry: RerankerEntry } | null {
+  return lookupIn(registry().rerankers ?? {}, nameOrPath);
+}
+
+export function rerankerNames(): string[] {
+  return Object.keys(registry().rerankers ?? {});
+}
+
+function lookupIn<T>(models: Record<string, T>, nameOrPath: string): { name: string; entry: T } | null {
   const key = (s: string) => s.toLowerCase();
   const leaf = key(basename(nameOrPath).replace(/\.gguf$/i, ''));
   const exact = Object.keys(models).find((n) => key(n) === leaf);

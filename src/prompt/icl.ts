@@ -18,13 +18,14 @@ export const DEFAULT_ICL_QUERY_INSTRUCTION_FORMAT = '<instruct>{}\n<query>{}';
 export const DEFAULT_ICL_SUFFIX = '\n<response>';
 
 /**
- * What the assembly needs from a tokenizer. `tokenize` returns content tokens only (no BOS/EOS);
- * `parseSpecial` makes "<s>"/"</s>" written in the text count as the special tokens (as Hugging Face
- * tokenizers always do). `detokenize` must behave like HF's decode: SentencePiece's leading space
- * of the first piece is dropped, special tokens are kept.
+ * What the assembly needs from a tokenizer, behaving as the model's Hugging Face tokenizer does.
+ * `tokenize` returns content tokens only (no BOS/EOS) and matches every special/added token written
+ * in the text ("<s>", "</s>", bge-en-icl's "<instruct>", "<query>", "<response>") as one token;
+ * `budget`, when given, says only the first `budget` tokens will be used (a long text may be cut
+ * first). `detokenize` is HF's batch_decode with default options: special tokens kept as text.
  */
 export interface IclTokenizer {
-  tokenize(text: string, parseSpecial: boolean): ArrayLike<number>;
+  tokenize(text: string, budget?: number): ArrayLike<number>;
   detokenize(ids: ArrayLike<number>): string;
   readonly bosId: number;
   readonly eosId: number;
@@ -81,16 +82,16 @@ export function queryBudget(tokenizer: IclTokenizer, prefix: string, suffix: str
   if (!Number.isInteger(maxLength) || maxLength < 1) throw new InvalidInputError(`queryMaxLength must be a positive integer, got ${String(maxLength)}`);
   // FlagEmbedding counts the literal strings "<s>" and suffix + "</s>" with the tokenizer, so the
   // suffix's leading SentencePiece space ("▁") is charged too, although mid-text it never appears.
-  const bosLength = tokenizer.tokenize('<s>', true).length;
-  const suffixEosLength = tokenizer.tokenize(`${suffix}</s>`, true).length;
+  const bosLength = tokenizer.tokenize('<s>').length;
+  const suffixEosLength = tokenizer.tokenize(`${suffix}</s>`).length;
   const contentMax = maxLength - bosLength - suffixEosLength;
   if (contentMax < 1) {
     throw new InvalidInputError(
       `queryMaxLength ${maxLength} leaves no room for the query: <s> and the suffix with </s> take ${bosLength + suffixEosLength} tokens; use at least ${bosLength + suffixEosLength + 1}`,
     );
   }
-  const prefixLength = tokenizer.tokenize(prefix, false).length;
-  const suffixLength = tokenizer.tokenize(suffix, false).length;
+  const prefixLength = tokenizer.tokenize(prefix).length;
+  const suffixLength = tokenizer.tokenize(suffix).length;
   const sequenceCap = Math.floor((prefixLength + suffixLength + maxLength + 8) / 8) * 8 + 8;
   return { contentMax, sequenceCap };
 }
@@ -115,15 +116,15 @@ export function wrapTruncated(ids: ArrayLike<number>, cap: number, bosId: number
  * whole string (so pieces at the joins are what the tokenizer makes of the full text) and wrapped.
  */
 export function assembleQuery(tokenizer: IclTokenizer, query: string, prefix: string, suffix: string, budget: QueryBudget): Int32Array {
-  const content = tokenizer.tokenize(query, false);
+  const content = tokenizer.tokenize(query, budget.contentMax);
   const kept = content.length > budget.contentMax ? Array.prototype.slice.call(content, 0, budget.contentMax) : content;
   const text = tokenizer.detokenize(kept);
-  const ids = tokenizer.tokenize(prefix + text + suffix, false);
+  const ids = tokenizer.tokenize(prefix + text + suffix, budget.sequenceCap);
   return wrapTruncated(ids, budget.sequenceCap, tokenizer.bosId, tokenizer.eosId);
 }
 
 /** A passage (encode / encodeCorpus): no prefix or suffix, <s> … </s> within maxLength. */
 export function assemblePassage(tokenizer: IclTokenizer, passage: string, maxLength: number): Int32Array {
   if (!Number.isInteger(maxLength) || maxLength < 3) throw new InvalidInputError(`passageMaxLength must be an integer of at least 3 (<s>, one token, </s>), got ${String(maxLength)}`);
-  return wrapTruncated(tokenizer.tokenize(passage, false), maxLength, tokenizer.bosId, tokenizer.eosId);
+  return wrapTruncated(tokenizer.tokenize(passage, maxLength), maxLength, tokenizer.bosId, tokenizer.eosId);
 }

@@ -3,8 +3,8 @@
  * second → response) + instructions.json (task → instruction).
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
+import { packageRoot } from '../packageRoot.cjs';
 import { BgeGgufError, InvalidInputError } from '../errors.js';
 import type { IclExample } from './icl.js';
 
@@ -15,42 +15,20 @@ export interface TaskExamples {
 }
 
 export interface TaskExamplesOptions {
-  /** Folder with <Task>.csv and instructions.json; default BGE_GGUF_ICL_EXAMPLES or ../shared/data/icl-examples. */
+  /** Folder with <Task>.csv and instructions.json; default BGE_GGUF_ICL_EXAMPLES or the package's data/icl-examples. */
   dataDir?: string;
 }
 
 const QUERY_COLUMNS = ['query', 'text', 'sent1', 'sum1'];
 const RESPONSE_COLUMNS = ['pos', 'positive', 'label', 'label_text', 'sent2', 'sum2', 'response'];
 
-const SHARED_EXAMPLES = join('shared', 'data', 'icl-examples');
-
 /**
- * The default data folder: BGE_GGUF_ICL_EXAMPLES, else shared/data/icl-examples next to the package
- * root, as the project's checkout lays it out. A git clone of such a checkout made elsewhere (CI's
- * fresh clone in a temporary folder) finds it next to the checkout it was cloned from.
+ * The default data folder: BGE_GGUF_ICL_EXAMPLES, else the copy of FlagEmbedding's examples that
+ * ships in the package (data/icl-examples, MIT, its LICENSE beside it).
  */
 export function defaultExamplesDir(): string {
   if (process.env.BGE_GGUF_ICL_EXAMPLES) return resolve(process.env.BGE_GGUF_ICL_EXAMPLES);
-  const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-  const beside = resolve(packageRoot, '..', SHARED_EXAMPLES);
-  if (existsSync(beside)) return beside;
-  const origin = localOrigin(packageRoot);
-  const besideOrigin = origin && resolve(origin, '..', SHARED_EXAMPLES);
-  return besideOrigin && existsSync(besideOrigin) ? besideOrigin : beside;
-}
-
-/** The checkout a git clone was made from, when its origin is a local folder. */
-export function localOrigin(root: string): string | null {
-  let config: string;
-  try {
-    config = readFileSync(join(root, '.git', 'config'), 'utf8');
-  } catch {
-    return null;
-  }
-  const url = /\[remote "origin"\][^[]*?\burl\s*=\s*(.+)/.exec(config)?.[1].trim();
-  if (!url) return null;
-  if (url.startsWith('file://')) return fileURLToPath(url);
-  return url.startsWith('/') ? url : null;
+  return join(packageRoot(), 'data', 'icl-examples');
 }
 
 /** Task names that have examples in the folder. */

@@ -2,7 +2,6 @@
  * The native engine: our addon over llama.cpp's C API. Many sequences per llama_decode,
  * pooling chosen per call (one llama context per pooling mode, created on first use).
  */
-import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
 import { BgeGgufError, DisposedError, InvalidInputError, ModelNotFoundError } from '../errors.js';
 import {
@@ -16,8 +15,9 @@ import {
   type NativeModelInfo,
 } from './nativeBinding.js';
 import { preferredCpuVariant } from './cpuLibrary.js';
+import { resolveThreads } from './threads.js';
 import type { GgufFile } from '../gguf/types.js';
-import { poolingFromGguf, type Engine, type EngineOptions, type GpuOption, type ModelInfo, type Pooling, type TokenizeOptions } from './types.js';
+import { POOLINGS, poolingFromGguf, type Engine, type EngineOptions, type GpuOption, type ModelInfo, type Pooling, type TokenizeOptions } from './types.js';
 
 /**
  * Micro-batch token budget of one decode when the caller gives none. Measured on a bge-small
@@ -216,7 +216,7 @@ export const FA_TILE_ROWS = 64;
 /** `gguf`: the file's header when the caller has already read it (spares a second read). */
 export async function createNativeEngine(path: string, options: NativeEngineOptions = {}, gguf?: GgufFile): Promise<Engine> {
   if (typeof path !== 'string' || path.length === 0) throw new InvalidInputError('model path must be a non-empty string');
-  const threads = positiveInt(options.threads, 'threads', availableParallelism(), 1024);
+  const threads = resolveThreads(options.threads === undefined ? undefined : positiveInt(options.threads, 'threads', 1, 1024));
   const batchTokens = positiveInt(options.batchTokens, 'batchTokens', DEFAULT_BATCH_TOKENS, 1 << 20);
   const maxSequences = positiveInt(options.maxSequences, 'maxSequences', MAX_SEQUENCES, MAX_SEQUENCES);
   positiveInt(options.parallelDecodes, 'parallelDecodes', 1, threads);
@@ -305,8 +305,8 @@ export async function createNativeEngine(path: string, options: NativeEngineOpti
 
     async encodeBatch(sequences: Int32Array[], pooling: Pooling, signal?: AbortSignal): Promise<Float32Array[]> {
       check();
-      if (pooling !== 'cls' && pooling !== 'mean' && pooling !== 'last') {
-        throw new InvalidInputError(`pooling must be 'cls', 'mean' or 'last', got ${String(pooling)}`);
+      if (!POOLINGS.includes(pooling)) {
+        throw new InvalidInputError(`pooling must be one of ${POOLINGS.map((p) => `'${p}'`).join(', ')}, got ${String(pooling)}`);
       }
       if (!Array.isArray(sequences)) throw new InvalidInputError('encodeBatch: sequences must be an array of Int32Array');
       if (signal?.aborted) throw new BgeGgufError('CANCELLED', 'encoding was cancelled by its AbortSignal');
@@ -321,7 +321,8 @@ export async function createNativeEngine(path: string, options: NativeEngineOpti
       } catch (error) {
         throw typedError(error, 'this model');
       }
-      const dim = info.embeddingDim;
+      // 'rank' returns the classifier's outputs, not embeddingDim values, per sequence
+      const dim = flat.length / padded.length;
       return sequences.map((_, i) => flat.slice(i * dim, (i + 1) * dim));
     },
 

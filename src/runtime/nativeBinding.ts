@@ -1,12 +1,16 @@
 /**
- * Finds and loads the native addon files built by scripts/build-native.mjs into build/Release:
- * bge_gguf.node (cpu, prebuilt llama.cpp), bge_gguf_cuda.node, bge_gguf_vulkan.node,
- * bge_gguf_source.node (llama.cpp compiled for this CPU). BGE_GGUF_NATIVE_ADDON=<variant or path> forces one.
+ * Finds and loads the native addon: bge_gguf.node (cpu, linked to node-llama-cpp's prebuilt llama.cpp),
+ * bge_gguf_cuda.node, bge_gguf_vulkan.node, bge_gguf_source.node (llama.cpp compiled for this CPU).
+ * Looked up in build/Release (built on this machine by scripts/build-native.mjs) and then in
+ * prebuilds/<platform>-<arch> (shipped in the npm package). Relocatable: node-llama-cpp's library
+ * folder is found at run time and its libraries are preloaded by absolute path through
+ * bge_gguf_loader.node, so nothing depends on where the package was installed or moved to.
+ * BGE_GGUF_NATIVE_ADDON=<variant or path> forces one.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageRoot, unpacked } from '../models/paths.js';
 
 export type NativeVariant = 'cpu' | 'source' | 'cuda' | 'vulkan';
 
@@ -32,7 +36,7 @@ export interface NativeContextOptions {
   nCtx?: number;
   nBatch?: number;
   nSeqMax?: number;
-  pooling: 'mean' | 'cls' | 'last';
+  pooling: 'mean' | 'cls' | 'last' | 'rank';
   threads?: number;
   flashAttention?: boolean;
 }
@@ -86,11 +90,9 @@ export interface LoadedAddon {
   variant: NativeVariant;
   file: string;
   addon: NativeAddon;
+  /** node-llama-cpp's library folder it runs on (null for the from-source build). */
+  libsDir: string | null;
 }
-
-const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const releaseDir = join(packageRoot, 'build', 'Release');
-const requireNative = createRequire(import.meta.url);
 
 const FILES: Record<NativeVariant, string> = {
   cpu: 'bge_gguf.node',
@@ -99,36 +101,59 @@ const FILES: Record<NativeVariant, string> = {
   vulkan: 'bge_gguf_vulkan.node',
 };
 
+const LOADER = 'bge_gguf_loader.node';
+
 interface ManifestEntry {
   variant: NativeVariant;
-  backendsDir: string | null;
+  /** node-llama-cpp's package holding the libraries, e.g. linux-x64-cuda; null for a static build. */
+  package: string | null;
+  /** Library file names in that package's bins folder, in load order. */
+  libs: string[];
 }
 
-function readManifest(): Record<string, ManifestEntry> {
+/** Folders that may hold addon files: built on this machine first, then the shipped prebuilt ones. */
+export function addonDirs(): string[] {
+  const root = packageRoot();
+  return [join(root, 'build', 'Release'), join(root, 'prebuilds', `${process.platform}-${process.arch}`)].map(unpacked);
+}
+
+/** The file a variant loads from (build/Release first, then prebuilds/), whether or not it exists. */
+export function addonPath(variant: NativeVariant): string {
+  const dirs = addonDirs();
+  const found = dirs.map((d) => join(d, FILES[variant])).find((f) => existsSync(f));
+  return found ?? join(dirs[0], FILES[variant]);
+}
+
+function readManifest(dir: string): Record<string, ManifestEntry> {
   try {
-    return JSON.parse(readFileSync(join(releaseDir, 'native-build.json'), 'utf8')).addons ?? {};
+    return JSON.parse(readFileSync(join(dir, 'native-build.json'), 'utf8')).addons ?? {};
   } catch {
     return {};
   }
 }
 
-/** node-llama-cpp's prebuilt library directory for a variant, found at run time (addons built without the manifest). */
-function prebuiltBinsDir(variant: NativeVariant): string | null {
+/** node-llama-cpp's platform package name for a variant, e.g. linux-x64, linux-x64-cuda, mac-arm64-metal. */
+function platformPackage(variant: NativeVariant): string | null {
   const os = ({ linux: 'linux', darwin: 'mac', win32: 'win' } as Record<string, string>)[process.platform];
   if (!os || variant === 'source') return null;
   const stem = os === 'mac' && process.arch === 'arm64' ? 'mac-arm64-metal' : `${os}-${process.arch}`;
-  const pkg = variant === 'cpu' ? stem : `${stem}-${variant}`;
-  const require = createRequire(join(packageRoot, 'package.json'));
+  return variant === 'cpu' ? stem : `${stem}-${variant}`;
+}
+
+/** The bins folder of an installed @node-llama-cpp/<pkg>, found from this package as Node resolves it. */
+export function prebuiltBinsDir(pkg: string | null): string | null {
+  if (!pkg) return null;
+  const require = createRequire(join(packageRoot(), 'package.json'));
   for (const base of require.resolve.paths(`@node-llama-cpp/${pkg}`) ?? []) {
     const dir = join(base, '@node-llama-cpp', pkg, 'bins', pkg);
-    if (existsSync(dir)) return dir;
+    if (existsSync(dir)) return unpacked(dir);
   }
   return null;
 }
 
 /** A CUDA backend linked with its runtime, shipped separately, tried when the plain one finds no GPU. */
 function cudaFallbackFiles(): string[] {
-  const dir = prebuiltBinsDir('cuda');
+  const dir = prebuiltBinsDir(platformPackage('cuda'));
   if (!dir) return [];
   const ext = join(dir, '..', '..', '..', `${basename(dir)}-ext`, 'bins', basename(dir), 'fallback');
   const file = join(ext, process.platform === 'win32' ? 'ggml-cuda.dll' : 'libggml-cuda.so');
@@ -139,7 +164,7 @@ function cudaFallbackFiles(): string[] {
 function forcedAddon(): { variant: NativeVariant; file: string } | null {
   const value = process.env.BGE_GGUF_NATIVE_ADDON;
   if (!value) return null;
-  if (value in FILES) return { variant: value as NativeVariant, file: join(releaseDir, FILES[value as NativeVariant]) };
+  if (value in FILES) return { variant: value as NativeVariant, file: addonPath(value as NativeVariant) };
   const file = resolve(value);
   const entry = Object.entries(FILES).find(([, name]) => name === basename(file));
   return { variant: (entry?.[0] as NativeVariant | undefined) ?? 'cpu', file };
@@ -149,19 +174,28 @@ const loaded = new Map<string, LoadedAddon>();
 const failures = new Map<string, string>();
 
 /** Loads (once) the addon file of a variant; throws an Error whose message says why it cannot. */
-export function loadAddon(variant: NativeVariant, file = join(releaseDir, FILES[variant])): LoadedAddon {
+export function loadAddon(variant: NativeVariant, file = addonPath(variant)): LoadedAddon {
   const cached = loaded.get(file);
   if (cached) return cached;
   const failed = failures.get(file);
   if (failed) throw new Error(failed);
   try {
-    if (!existsSync(file)) throw new Error(`${file} is not built (run \`npm run build:native\`)`);
+    if (!existsSync(file)) {
+      throw new Error(`no ${FILES[variant]} for ${process.platform}-${process.arch} (looked in ${addonDirs().join(', ')})`);
+    }
+    const dir = dirname(file);
+    const requireNative = createRequire(join(dir, 'package.json'));
+    const entry = readManifest(dir)[basename(file)];
+    const libsDir = prebuiltBinsDir(entry?.package ?? platformPackage(variant));
+    if (entry && entry.libs.length > 0) {
+      if (!libsDir) throw new Error(`node-llama-cpp's @node-llama-cpp/${entry.package} package is not installed (it holds the llama.cpp libraries)`);
+      const loader = requireNative(join(dir, LOADER)) as { preload(paths: string[]): void };
+      loader.preload(entry.libs.map((lib) => join(libsDir, lib)));
+    }
     const addon = requireNative(file) as NativeAddon;
-    const entry = readManifest()[basename(file)];
-    const backendsDir = entry?.backendsDir ?? prebuiltBinsDir(variant);
-    if (addon.dynamicBackends && !backendsDir) throw new Error(`cannot find the llama.cpp libraries of the ${variant} addon`);
-    addon.init({ backendsDir: backendsDir ?? undefined, fallbackBackendFiles: variant === 'cuda' ? cudaFallbackFiles() : [] });
-    const result = { variant, file, addon };
+    if (addon.dynamicBackends && !libsDir) throw new Error(`cannot find the llama.cpp libraries of the ${variant} addon`);
+    addon.init({ backendsDir: libsDir ?? undefined, fallbackBackendFiles: variant === 'cuda' ? cudaFallbackFiles() : [] });
+    const result = { variant, file, addon, libsDir };
     loaded.set(file, result);
     return result;
   } catch (error) {
@@ -171,9 +205,9 @@ export function loadAddon(variant: NativeVariant, file = join(releaseDir, FILES[
   }
 }
 
-/** Whether a variant's addon file exists (built), without loading it. */
+/** Whether a variant's addon file exists (built or shipped), without loading it. */
 export function isAddonBuilt(variant: NativeVariant): boolean {
-  return existsSync(join(releaseDir, FILES[variant]));
+  return existsSync(addonPath(variant));
 }
 
 /**

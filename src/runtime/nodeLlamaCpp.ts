@@ -1,4 +1,4 @@
-import { availableParallelism } from 'node:os';
+import { resolveThreads } from './threads.js';
 import { BgeGgufError, DisposedError, InvalidInputError } from '../errors.js';
 import { poolingFromGguf, type Engine, type EngineOptions, type ModelInfo, type Pooling, type TokenizeOptions } from './types.js';
 
@@ -36,13 +36,31 @@ export async function createNodeLlamaCppEngine(path: string, options: EngineOpti
     name: String(meta.general.name ?? path),
   };
   const context = await model.createEmbeddingContext({
-    threads: options.threads ?? availableParallelism(),
+    threads: resolveThreads(options.threads),
     contextSize: trainContextLength + 1, // node-llama-cpp refuses inputs of length >= contextSize
     batchSize: trainContextLength + 1,
   });
   let disposed = false;
   const check = () => {
     if (disposed) throw new DisposedError('this model');
+  };
+  // Rank pooling: node-llama-cpp's ranking context (llama.cpp's RANK pooling) on our token ids. Its
+  // public rank() builds its own pair, so the per-sequence evaluation is reached through its internal
+  // method; it returns sigmoid(logit), turned back into the logit the native engine returns.
+  let ranking: Awaited<ReturnType<typeof model.createRankingContext>> | null = null;
+  const rankSequences = async (sequences: Int32Array[], signal?: AbortSignal): Promise<Float32Array[]> => {
+    ranking ??= await model.createRankingContext({ contextSize: trainContextLength + 1, batchSize: trainContextLength + 1 });
+    const evaluate = (ranking as unknown as { _evaluateRankingForInput?: (input: number[]) => Promise<number> })._evaluateRankingForInput;
+    if (typeof evaluate !== 'function') {
+      throw new BgeGgufError('UNSUPPORTED_MODEL', 'this node-llama-cpp version cannot score token ids for reranking; build the native addon (npm run build:native)');
+    }
+    const out: Float32Array[] = [];
+    for (const sequence of sequences) {
+      if (signal?.aborted) throw new BgeGgufError('CANCELLED', 'encoding was cancelled by its AbortSignal');
+      const p = await evaluate.call(ranking, Array.from(sequence));
+      out.push(Float32Array.of(Math.log(p) - Math.log1p(-p)));
+    }
+    return out;
   };
 
   return {
@@ -65,8 +83,9 @@ export async function createNodeLlamaCppEngine(path: string, options: EngineOpti
     },
     async encodeBatch(sequences: Int32Array[], pooling: Pooling, signal?: AbortSignal): Promise<Float32Array[]> {
       check();
+      if (pooling === 'rank') return rankSequences(sequences, signal);
       if (ggufPooling !== pooling) {
-        throw new BgeGgufError('UNSUPPORTED_MODEL', `the node-llama-cpp fallback can only pool as the GGUF says (${ggufPooling ?? 'none'}), not '${pooling}'; build the native addon (npm run build:native) for other pooling methods`);
+        throw new BgeGgufError('UNSUPPORTED_MODEL', `the node-llama-cpp fallback can only pool as the GGUF says (${ggufPooling ?? 'none'}), not '${pooling}'; the native addon pools any way (npm rebuild bge-gguf --build-from-source when it does not load)`);
       }
       const out: Float32Array[] = [];
       for (const sequence of sequences) {
@@ -82,6 +101,7 @@ export async function createNodeLlamaCppEngine(path: string, options: EngineOpti
     async dispose(): Promise<void> {
       if (disposed) return;
       disposed = true;
+      await ranking?.dispose();
       await context.dispose();
       await model.dispose();
     },

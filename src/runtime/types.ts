@@ -2,11 +2,17 @@
  * The one seam between the API layer and llama.cpp. Two engines implement it:
  * `native` (our addon, multi-sequence batches) and `node-llama-cpp` (fallback).
  */
-export type Pooling = 'cls' | 'mean' | 'last';
+/**
+ * How a decode turns token states into one result per sequence. 'rank': the model's classifier
+ * head (cross-encoder rerankers) on the first token, one score per classifier output.
+ */
+export type Pooling = 'cls' | 'mean' | 'last' | 'rank';
+
+export const POOLINGS: readonly Pooling[] = ['cls', 'mean', 'last', 'rank'];
 
 /** GGUF `{arch}.pooling_type` (llama.cpp's enum llama_pooling_type) → our name; null for none/other. */
 export function poolingFromGguf(value: unknown): Pooling | null {
-  return ({ 1: 'mean', 2: 'cls', 3: 'last' } as Record<number, Pooling>)[Number(value)] ?? null;
+  return ({ 1: 'mean', 2: 'cls', 3: 'last', 4: 'rank' } as Record<number, Pooling>)[Number(value)] ?? null;
 }
 export type GpuOption = 'auto' | false | 'cuda' | 'metal' | 'vulkan';
 
@@ -32,7 +38,7 @@ export interface ModelInfo {
 }
 
 export interface EngineOptions {
-  threads?: number; // default: physical cores (os.availableParallelism())
+  threads?: number; // default: the cores this process can use (affinity and cgroup quota); more are clamped with a warning
   gpu?: GpuOption; // default 'auto' (CPU where no GPU backend is present)
   useMmap?: boolean; // default true
   /** Largest number of tokens in one decode (micro-batch). */
@@ -70,7 +76,8 @@ export interface Engine {
   detokenize(tokens: ArrayLike<number>): string;
   /**
    * Runs one micro-batch: every sequence in one llama.cpp decode where the engine can.
-   * Returns one pooled, un-normalized vector per sequence, in the order given.
+   * Returns one pooled, un-normalized vector per sequence, in the order given ('rank': the
+   * classifier's raw scores, logits, one array of its outputs per sequence).
    * Sum of lengths must be <= limits.batchTokens and count <= limits.maxSequences; a group of one
    * sequence may be longer than batchTokens, up to the model's training length.
    */

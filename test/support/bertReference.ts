@@ -31,9 +31,9 @@ export function gelu(x: number): number {
   return 0.5 * x * (1 + erf(x / Math.SQRT2));
 }
 
-type Matrix = Float64Array[]; // one row per token
+export type Matrix = Float64Array[]; // one row per token
 
-function linear(input: Matrix, l: LinearWeights): Matrix {
+export function linear(input: Matrix, l: LinearWeights): Matrix {
   const { inFeatures, outFeatures, weight, bias } = l;
   return input.map((x) => {
     const y = new Float64Array(outFeatures);
@@ -47,7 +47,7 @@ function linear(input: Matrix, l: LinearWeights): Matrix {
   });
 }
 
-function layerNorm(x: Float64Array, n: NormWeights, eps: number): Float64Array {
+export function layerNorm(x: Float64Array, n: NormWeights, eps: number): Float64Array {
   const d = x.length;
   let mean = 0;
   for (let i = 0; i < d; i++) mean += x[i];
@@ -99,9 +99,9 @@ function selfAttention(h: Matrix, q: Matrix, k: Matrix, v: Matrix, heads: number
 
 /** Last hidden state, one float64 row per token, for one sequence of token ids. */
 export function bertHiddenStates(w: BertWeights, ids: ArrayLike<number>): Matrix {
-  const { hidden, maxPositions, vocabSize, layerNormEps: eps, heads } = w.config;
+  const { hidden, maxPositions, vocabSize, layerNormEps: eps } = w.config;
   if (ids.length < 1 || ids.length > maxPositions) throw new Error(`sequence length ${ids.length} outside 1..${maxPositions}`);
-  let h: Matrix = [];
+  const h: Matrix = [];
   for (let t = 0; t < ids.length; t++) {
     const id = ids[t];
     if (!Number.isInteger(id) || id < 0 || id >= vocabSize) throw new Error(`token id ${id} outside the vocabulary`);
@@ -111,6 +111,13 @@ export function bertHiddenStates(w: BertWeights, ids: ArrayLike<number>): Matrix
     }
     h.push(layerNorm(e, w.embeddingNorm, eps));
   }
+  return bertEncoderLayers(w, h);
+}
+
+/** The encoder layers on embedded tokens (after the embedding LayerNorm): the last hidden state. */
+export function bertEncoderLayers(w: BertWeights, embedded: Matrix): Matrix {
+  const { layerNormEps: eps, heads } = w.config;
+  let h = embedded;
   for (const layer of w.layers) {
     const context = selfAttention(h, linear(h, layer.query), linear(h, layer.key), linear(h, layer.value), heads);
     const attn = addRows(linear(context, layer.attnOutput), h).map((r) => layerNorm(r, layer.attnOutputNorm, eps));

@@ -19,7 +19,7 @@ import {
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const fixtureDir = join(repoRoot, 'test', 'fixtures');
-/** FlagEmbedding's example CSVs, found as the library finds them (src/prompt/taskExamples.ts). */
+/** FlagEmbedding's example CSVs shipped in the package (data/icl-examples), found as the library finds them. */
 export const sharedDataDir = defaultExamplesDir();
 
 type Spec = Omit<SyntheticBertOptions, 'vocabGguf'>;

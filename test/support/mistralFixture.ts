@@ -7,7 +7,10 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 // @ts-ignore plain .mjs script without type declarations
 import { llamaSourceDir } from '../../scripts/llama-source.mjs';
+import { hfStyleTokenizer } from '../../src/api/DecoderEmbedder.js';
+import { readGguf } from '../../src/gguf/reader.js';
 import type { IclTokenizer } from '../../src/prompt/icl.js';
+import type { Engine, TokenizeOptions } from '../../src/runtime/types.js';
 import { writeSyntheticMistral, type SyntheticMistralOptions, type SyntheticMistralResult } from './synthetic/mistral.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -31,7 +34,10 @@ export async function writeMistralFixture(
   return { path, ...result };
 }
 
-/** The Llama SentencePiece vocabulary through node-llama-cpp (vocab only), as an IclTokenizer. */
+/**
+ * The Llama SentencePiece vocabulary through node-llama-cpp (vocab only), wrapped by bge-gguf's own
+ * HF-style tokenizer (special tokens parsed, HF decode), as FlagICLModel uses it.
+ */
 export async function spmTokenizer(): Promise<IclTokenizer & { dispose(): Promise<void> }> {
   const { getLlama, LlamaLogLevel } = await import('node-llama-cpp');
   const llama = await getLlama({ gpu: false, logLevel: LlamaLogLevel.error, build: 'never' });
@@ -41,11 +47,11 @@ export async function spmTokenizer(): Promise<IclTokenizer & { dispose(): Promis
   const model = await llama.loadModel({ modelPath: spmVocabPath(), vocabOnly: true }).finally(() => {
     llama.logLevel = logLevel;
   });
-  return {
-    tokenize: (text, parseSpecial) => model.tokenize(text, parseSpecial) as number[],
-    detokenize: (ids) => model.detokenize(Array.from(ids) as never),
-    bosId: model.tokens.bos as number,
-    eosId: model.tokens.eos as number,
-    dispose: () => model.dispose(),
-  };
+  const tokens = (await readGguf(spmVocabPath())).metadata.get('tokenizer.ggml.tokens')!.value as string[];
+  const engine = {
+    tokenize: (text: string, options: TokenizeOptions) => Int32Array.from(model.tokenize(text, options.parseSpecial ?? false) as number[]),
+    detokenize: (ids: ArrayLike<number>) => model.detokenize(Array.from(ids) as never),
+  } as unknown as Engine;
+  const tokenizer = hfStyleTokenizer(() => engine, { model: 'llama', pre: 'default', pieces: tokens }, model.tokens.bos as number, model.tokens.eos as number);
+  return { ...tokenizer, dispose: () => model.dispose() };
 }

@@ -115,7 +115,7 @@ async function readBertVocab(path: string): Promise<{ entries: Array<[string, Gg
 }
 
 /** Deterministic per-tensor source values: independent of tensor order and of the file type. */
-function makeSource(config: BertConfig, seed: number): BertWeights {
+export function makeSource(config: BertConfig, seed: number): BertWeights {
   const { hidden, ffn } = config;
   const normal = (name: string, count: number, mean: number, std: number): Float32Array =>
     new Rng(deriveSeed(seed, name)).normalArray(count, mean, std);
@@ -158,7 +158,7 @@ function makeSource(config: BertConfig, seed: number): BertWeights {
  * position and token-type embeddings stay F32; other matrices get the file type (Q8_0 falls
  * back to F16 when a row is not whole 32-blocks, as gguf-py does).
  */
-function toTensors(w: BertWeights, type: SyntheticType): GgufTensorInput[] {
+export function toTensors(w: BertWeights, type: SyntheticType): GgufTensorInput[] {
   const { hidden } = w.config;
   const matrixType = (rowLength: number): GgmlType =>
     type === GgmlType.Q8_0 && rowLength % Q8_0_BLOCK !== 0 ? GgmlType.F16 : type;

@@ -31,6 +31,11 @@ export interface SyntheticMistralOptions {
   type: SyntheticMistralType;
   /** tokenizer.ggml.add_eos_token; default true, as bge-en-icl's tokenizer appends </s>. */
   addEos?: boolean;
+  /**
+   * Control tokens appended to the vocabulary (ids from its size on), as bge-en-icl's fine-tuning
+   * added "<instruct>", "<query>", "<response>" (32000-32002) with add_special_tokens.
+   */
+  addedControlTokens?: readonly string[];
   name?: string;
 }
 
@@ -82,6 +87,7 @@ export interface SyntheticMistralResult {
   sourceWeights: MistralWeights;
 }
 
+const CONTROL_TOKEN = 3; // llama.cpp enum llama_token_type: LLAMA_TOKEN_TYPE_CONTROL
 const LAST_POOLING = 3; // llama.cpp enum llama_pooling_type: LLAMA_POOLING_TYPE_LAST
 const FILE_TYPE: Record<SyntheticMistralType, number> = { [GgmlType.F32]: 0, [GgmlType.F16]: 1, [GgmlType.Q8_0]: 7 };
 const MATRIX_STD = 0.08;
@@ -102,14 +108,19 @@ function checkOptions(o: SyntheticMistralOptions): void {
 }
 
 /** The tokenizer.ggml.* metadata of a vocab-only SentencePiece GGUF. */
-async function readSpmVocab(path: string): Promise<{ entries: Array<[string, GgufValue]>; vocabSize: number }> {
+async function readSpmVocab(path: string, added: readonly string[] = []): Promise<{ entries: Array<[string, GgufValue]>; vocabSize: number }> {
   const file = await readGguf(path);
   const model = file.metadata.get('tokenizer.ggml.model')?.value;
   if (model !== 'llama') throw new InvalidInputError(`${path}: tokenizer.ggml.model is ${String(model)}; a SentencePiece vocab ("llama") is needed`);
   const tokens = file.metadata.get('tokenizer.ggml.tokens');
   if (!tokens || tokens.type !== GgufValueType.ARRAY) throw new InvalidInputError(`${path}: no tokenizer.ggml.tokens`);
-  const entries = [...file.metadata].filter(([key]) => key.startsWith('tokenizer.ggml.'));
-  return { entries, vocabSize: tokens.value.length };
+  const extend: Record<string, unknown[]> = { 'tokenizer.ggml.tokens': [...added], 'tokenizer.ggml.scores': added.map(() => 0), 'tokenizer.ggml.token_type': added.map(() => CONTROL_TOKEN) };
+  const entries = [...file.metadata]
+    .filter(([key]) => key.startsWith('tokenizer.ggml.'))
+    .map(([key, value]): [string, GgufValue] =>
+      key in extend && value.type === GgufValueType.ARRAY ? [key, { ...value, value: [...value.value, ...(extend[key] as Array<string | number>)] }] : [key, value],
+    );
+  return { entries, vocabSize: tokens.value.length + added.length };
 }
 
 function makeSource(config: MistralConfig, seed: number): MistralWeights {
@@ -246,7 +257,7 @@ function metadata(o: SyntheticMistralOptions, c: MistralConfig, vocab: Array<[st
 
 async function plan(options: SyntheticMistralOptions) {
   checkOptions(options);
-  const vocab = await readSpmVocab(options.vocabGguf);
+  const vocab = await readSpmVocab(options.vocabGguf, options.addedControlTokens);
   const config: MistralConfig = {
     layers: options.layers,
     hidden: options.hidden,
