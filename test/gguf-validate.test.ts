@@ -148,13 +148,7 @@ describe('the same files through the public API in a child process', () => {
     const killers = ['block_count 513', 'layer_norm_epsilon NaN', 'an output width other than the hidden width', 'an integer-typed weight matrix', 'RoPE over part of a head'].map((name) => CASES.findIndex((c) => c.name === name));
     const { spawnSync } = await import('node:child_process');
     for (const index of killers) {
-      const script = `
-        import { createNativeEngine } from './src/runtime/native.ts';
-        const engine = await createNativeEngine(${JSON.stringify(caseFile(index))}, { threads: 1, gpu: false });
-        const ids = engine.tokenize('hello', { addSpecial: true });
-        await engine.encodeBatch([ids], engine.info.causal ? 'last' : 'cls');
-        await engine.dispose();`;
-      const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: repoRoot, encoding: 'utf8' });
+      const child = spawnSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'test/support/fuzz/rawLoad.ts'), caseFile(index)], { cwd: repoRoot, encoding: 'utf8' });
       expect(['SIGABRT', 'SIGSEGV'], CASES[index].name).toContain(child.signal);
     }
   });
