@@ -10,7 +10,8 @@ export type BgeGgufErrorCode =
   | 'CANCELLED' // an AbortSignal fired
   | 'NATIVE_UNAVAILABLE' // the native addon is not built / not loadable
   | 'OUT_OF_MEMORY' // a setting (batchTokens) needs more memory than the machine has, by an estimate made before allocating
-  | 'NON_FINITE_OUTPUT'; // the model produced NaN or Infinity for a text (broken weights)
+  | 'NON_FINITE_OUTPUT' // the model produced NaN or Infinity for a text (broken weights)
+  | 'CORRUPT_MODEL'; // the GGUF's hyper-parameters, tokenizer metadata or tensor infos are inconsistent
 
 export class BgeGgufError extends Error {
   readonly code: BgeGgufErrorCode;
@@ -39,5 +40,15 @@ export class DisposedError extends BgeGgufError {
   constructor(what: string) {
     super('DISPOSED', `${what} has been disposed; load it again to keep encoding`);
     this.name = 'DisposedError';
+  }
+}
+
+/** A GGUF whose metadata or tensor infos would make llama.cpp abort; `field` names the offending key or tensor. */
+export class CorruptModelError extends BgeGgufError {
+  readonly field: string;
+  constructor(path: string, field: string, problem: string) {
+    super('CORRUPT_MODEL', `${path} is a corrupt GGUF: ${field} ${problem}. Re-download or re-convert the model.`);
+    this.name = 'CorruptModelError';
+    this.field = field;
   }
 }

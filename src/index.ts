@@ -8,6 +8,7 @@ export type { EncodeProgress, EncodeBatchesOptions, TokenIdsCallOptions } from '
 export { cosineSimilarity, dot, similarityMatrix, topK, type ScoredIndex } from './vectors/similarity.js';
 export { l2NormalizeInPlace } from './vectors/normalize.js';
 export { BgeGgufError, InvalidInputError, ModelNotFoundError, DisposedError, type BgeGgufErrorCode } from './errors.js';
+export { CorruptModelError } from './errors.js';
 export type { Pooling, GpuOption, ModelInfo } from './runtime/types.js';
 export { resolveModelFile, parseHfUri } from './models/resolve.js';
 export type { DownloadProgress } from './models/resolve.js';

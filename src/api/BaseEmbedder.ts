@@ -9,6 +9,7 @@ import { unigramVocabFromGguf, withHfUnigram } from '../tokens/unigram.js';
 import { readGguf } from '../gguf/reader.js';
 import type { GgufFile } from '../gguf/types.js';
 import { assertContextFits } from '../runtime/memoryEstimate.js';
+import { validateGguf } from '../gguf/validate.js';
 import { embedSequences } from './embedSequences.js';
 import { tokenIdSequences } from './tokenIds.js';
 import { checkOptions } from './validate.js';
@@ -36,6 +37,7 @@ export async function openModel(pathOrUri: string | undefined, options: BaseEmbe
     idleTimeoutMs: options.downloadIdleTimeoutMs,
   });
   const gguf = await readGguf(path);
+  validateGguf(gguf, path); // llama.cpp aborts the process on some corrupt headers
   assertContextFits(gguf, options.batchTokens);
   const metadata = gguf.metadata;
   // BERT WordPiece GGUFs are tokenized by the project, exactly as HF's BertTokenizerFast (see tokens/wordpiece.ts)
@@ -47,6 +49,17 @@ export async function openModel(pathOrUri: string | undefined, options: BaseEmbe
   return { engine: unigram ? withHfUnigram(engine, unigram) : engine, gguf, path };
 }
 
+let warnedUndisposed = false;
+
+/** Safety net: a model dropped without dispose() has its llama.cpp model and contexts freed when it is collected. */
+const undisposed = new FinalizationRegistry<Engine>((engine) => {
+  if (!warnedUndisposed) {
+    warnedUndisposed = true;
+    console.warn('bge-gguf: a model was garbage-collected without dispose(); its native memory is freed now, but call `await model.dispose()` when done to free it promptly.');
+  }
+  engine.dispose().catch(() => undefined);
+});
+
 /** State and plumbing every embedder shares: the engine, post-processing and disposal. */
 export abstract class BaseEmbedder {
   protected engineRef: Engine | null;
@@ -54,6 +67,7 @@ export abstract class BaseEmbedder {
 
   protected constructor(engine: Engine, options: BaseEmbedderOptions) {
     this.engineRef = engine;
+    undisposed.register(this, engine, this);
     const truncateDim = options.truncateDim ?? undefined;
     if (truncateDim !== undefined) positiveInt('truncateDim', truncateDim, 1);
     if (truncateDim !== undefined && truncateDim > engine.info.embeddingDim) {
@@ -165,6 +179,7 @@ export abstract class BaseEmbedder {
   async dispose(): Promise<void> {
     const engine = this.engineRef;
     this.engineRef = null;
+    undisposed.unregister(this);
     await engine?.dispose();
   }
 }
