@@ -213,7 +213,8 @@ export async function createNativeEngine(path: string, options: NativeEngineOpti
   const threads = resolveThreads(options.threads === undefined ? undefined : positiveInt(options.threads, 'threads', 1, 1024));
   const batchTokens = positiveInt(options.batchTokens, 'batchTokens', DEFAULT_BATCH_TOKENS, 1 << 20);
   const maxSequences = positiveInt(options.maxSequences, 'maxSequences', MAX_SEQUENCES, MAX_SEQUENCES);
-  positiveInt(options.parallelDecodes, 'parallelDecodes', 1, threads);
+  // checked against the threads asked for; then at most one lane per thread actually used
+  positiveInt(options.parallelDecodes, 'parallelDecodes', 1, Math.max(threads, options.threads ?? 0));
   const { loaded, gpuLayers } = chooseAddon(options.gpu ?? 'auto', await preferredCpuVariant(path, gguf));
 
   let model: NativeModel;
@@ -226,7 +227,7 @@ export async function createNativeEngine(path: string, options: NativeEngineOpti
   const invariant = options.batchInvariant === true;
   // Causal models (ICL, 7B) keep one lane: each context holds a KV cache, and their large matrices
   // already keep all threads busy. GPU decodes are not split across threads either.
-  const lanes = options.parallelDecodes ?? (info.causal || gpuLayers !== 0 || threads < 2 ? 1 : 2);
+  const lanes = Math.min(threads, options.parallelDecodes ?? (info.causal || gpuLayers !== 0 || threads < 2 ? 1 : 2));
   const laneThreads = Math.max(1, Math.floor(threads / lanes));
   // Contexts start at the micro-batch budget and grow for one long sequence, up to the training length.
   const maxCapacity = Math.max(batchTokens, Math.min(info.trainContextLength || batchTokens, MAX_SEQUENCE_TOKENS));
