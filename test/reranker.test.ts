@@ -102,21 +102,21 @@ describe('FlagReranker (synthetic XLM-R, F32)', () => {
     const cases = pairs();
     const want = cases.map((pair) => referenceRerankScore(weights, referenceIds(pair)));
     const maxDiff = (scores: number[]) => Math.max(...scores.map((s, i) => Math.abs(s - want[i])));
-    // llama.cpp's CPU flash attention (on by default) rounds K and V to F16: ~1e-4 on these logits
-    const exact = await FlagReranker.load(path, { threads: 2, flashAttention: false });
+    // the default (flash attention off) is exact; llama.cpp's CPU flash attention rounds K and V to F16: ~1e-4 on these logits
+    const flash = await FlagReranker.load(path, { threads: 2, flashAttention: true });
     try {
-      const f32 = await exact.computeScore(cases);
-      const fast = await reranker.computeScore(cases);
+      const f32 = await reranker.computeScore(cases);
+      const fast = await flash.computeScore(cases);
       console.log(
         `reranker F32 (${cases.length} pairs, up to 512 tokens): max |score - reference| ${maxDiff(f32).toExponential(3)} ` +
-          `(flash attention off), ${maxDiff(fast).toExponential(3)} (llama.cpp's default, on)`,
+          `(default: flash attention off), ${maxDiff(fast).toExponential(3)} (flashAttention: true)`,
       );
       expect(maxDiff(f32)).toBeLessThanOrEqual(1e-4);
       expect(maxDiff(fast)).toBeLessThanOrEqual(3e-4);
       const spread = Math.max(...want) - Math.min(...want);
       expect(spread).toBeGreaterThan(50 * maxDiff(f32)); // the scores differ between pairs far more than the error
     } finally {
-      await exact.dispose();
+      await flash.dispose();
     }
   });
 
@@ -152,7 +152,9 @@ describe('FlagReranker (synthetic XLM-R, F32)', () => {
     try {
       // node-llama-cpp's rank() takes seconds per call on this 250k vocabulary: a few pairs
       const cases = pairs().filter(([q, p]) => plain(q).length + plain(p).length + 4 <= 384).slice(0, 3);
-      const ours = await reranker.computeScore(cases, { normalize: true });
+      // llama.cpp's context runs flash attention on CPU: compare with ours on the same kernel
+      const sameKernel = await FlagReranker.load(path, { threads: 2, flashAttention: true });
+      const ours = await sameKernel.computeScore(cases, { normalize: true }).finally(() => sameKernel.dispose());
       let maxDiff = 0;
       for (let i = 0; i < cases.length; i++) {
         const theirs = await context.rank(plain(cases[i][0]) as never, plain(cases[i][1]) as never);

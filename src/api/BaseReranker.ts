@@ -19,7 +19,7 @@ export interface BaseRerankerOptions extends Omit<BaseEmbedderOptions, 'normaliz
   queryInstructionFormat?: string;
   passageInstructionForRerank?: string | null;
   passageInstructionFormat?: string;
-  /** llama.cpp flash attention (native engine); default: llama.cpp decides (on for CPU, where it rounds K/V to F16). */
+  /** llama.cpp flash attention (native engine); default off: on CPU it rounds K/V to F16, which moves scores by ~1e-4. */
   flashAttention?: boolean;
 }
 

@@ -48,7 +48,9 @@ export class FlagReranker extends BaseReranker {
   /** Loads a reranker GGUF: a local path or an `hf:org/repo/file.gguf` URI. */
   static async load(pathOrUri: string, options: FlagRerankerOptions = {}): Promise<FlagReranker> {
     if (typeof pathOrUri !== 'string' || pathOrUri.length === 0) throw new InvalidInputError('FlagReranker.load: give a GGUF path or hf: URI');
-    const { engine, gguf } = await openModel(pathOrUri, options);
+    // flash attention off by default: llama.cpp's CPU kernel rounds K/V to F16 (~1e-4 on the logits)
+    const withDefaults: FlagRerankerOptions = { ...options, flashAttention: options.flashAttention ?? false };
+    const { engine, gguf } = await openModel(pathOrUri, withDefaults);
     try {
       return new FlagReranker(engine, rerankerLayout(gguf, engine), options);
     } catch (error) {
