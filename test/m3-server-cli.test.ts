@@ -120,7 +120,7 @@ describe('bge-gguf serve with a bge-m3 GGUF without its heads', () => {
   let app: FastifyInstance;
   beforeAll(async () => {
     host = await ModelHost.start({ model: noHeadsPath, threads: 1 }, 'bge-m3');
-    ({ app } = await buildApp({ model: host, modelName: 'bge-m3' }));
+    ({ app } = await buildApp({ model: host, modelName: 'bge-m3', limits: { maxTokensPerRequest: 40 } }));
     await app.ready();
   }, 60_000);
   afterAll(async () => {
@@ -137,6 +137,14 @@ describe('bge-gguf serve with a bge-m3 GGUF without its heads', () => {
       expect(response.statusCode).toBe(400);
       expect(response.json().error.message).toBe(missingM3Heads(noHeadsPath).message);
       expect(response.json().error.param).toBe(Object.keys(ask)[0]);
+    }
+  });
+
+  it('counts the tokens BGEM3FlagModel embeds against --max-tokens-per-request', async () => {
+    for (const texts of [[`${'word '.repeat(50)}`], Array.from({ length: 70 }, () => 'word '.repeat(50))]) {
+      const response = await app.inject({ method: 'POST', url: '/embed', payload: { texts } });
+      expect(response.statusCode).toBe(400);
+      expect(response.json().error.code).toBe('too_many_tokens');
     }
   });
 });
