@@ -27,7 +27,7 @@ describe('bge-gguf serve: production HTTP behaviour', () => {
   let server: ServerProcess;
 
   beforeAll(async () => {
-    server = await startServer(['--concurrency', '1', '--max-queue', '1', '--max-texts', '4096', '--max-body-bytes', '20000000']);
+    server = await startServer(['--concurrency', '1', '--max-queue', '1', '--max-texts', '4096', '--max-body-bytes', '20000000', '--max-tokens-per-request', '4000000']);
   });
   afterAll(async () => {
     await server?.stop();

@@ -13,8 +13,8 @@ import { colbertScore, combineM3Scores, computeLexicalMatchingScore, type M3Pair
 import { dot } from '../vectors/similarity.js';
 import { BaseEmbedder, openModel } from './BaseEmbedder.js';
 import { typedTextFailure } from './inputGuard.js';
-import { baseEmbedderSchema, callTexts, positiveInt, textList, type BaseEmbedderOptions } from './options.js';
-import { arrayOf, checkOptions, isAbortSignal, isBoolean, isPositiveInt, type Check, type OptionSchema } from './validate.js';
+import { baseEmbedderSchema, callTexts, positiveInt, textList, type BaseEmbedderOptions, type EncodeProgress } from './options.js';
+import { arrayOf, checkOptions, isAbortSignal, isBoolean, isFunction, isPositiveInt, type Check, type OptionSchema } from './validate.js';
 
 export interface BGEM3FlagModelOptions extends BaseEmbedderOptions {
   /**
@@ -33,6 +33,8 @@ export interface M3EncodeOptions {
   returnSparse?: boolean; // default false
   returnColbertVecs?: boolean; // default false
   signal?: AbortSignal;
+  /** Called once the texts are tokenized (done 0) and after each decoded group, as FlagModel's. */
+  onProgress?: (progress: EncodeProgress) => void;
 }
 
 export interface M3ScoreOptions {
@@ -61,6 +63,7 @@ export const m3EncodeSchema: OptionSchema<M3EncodeOptions> = {
   returnSparse: isBoolean,
   returnColbertVecs: isBoolean,
   signal: isAbortSignal,
+  onProgress: isFunction,
 };
 export const m3ScoreSchema: OptionSchema<M3ScoreOptions> = {
   batchSize: isPositiveInt,
@@ -92,6 +95,11 @@ export class BGEM3FlagModel extends BaseEmbedder {
   readonly queryInstructionFormat: string;
   /** null: no sidecar beside the GGUF (third-party bge-m3 GGUFs): dense vectors only. */
   private readonly heads: M3Heads | null;
+  /** Whether the sidecar heads were found: sparse and ColBERT outputs need them. */
+  get hasSparseAndColbert(): boolean {
+    return this.heads !== null;
+  }
+
   /** The GGUF file this model was loaded from. */
   readonly modelPath: string;
   private readonly dropIds: ReadonlySet<number>;
@@ -206,7 +214,7 @@ export class BGEM3FlagModel extends BaseEmbedder {
   }
 
   /** Tokenize, decode every length-sorted group with per-token states, apply the heads; results in input order. */
-  private async run(texts: string[], wanted: Wanted, maxLength: number, call: { batchSize?: number; signal?: AbortSignal }, where: string): Promise<Outputs> {
+  private async run(texts: string[], wanted: Wanted, maxLength: number, call: { batchSize?: number; signal?: AbortSignal; onProgress?: (progress: EncodeProgress) => void }, where: string): Promise<Outputs> {
     const engine = this.engine;
     const heads = this.heads;
     if ((wanted.sparse || wanted.colbert) && !heads) throw missingM3Heads(this.modelPath);
@@ -218,6 +226,11 @@ export class BGEM3FlagModel extends BaseEmbedder {
       { maxTokens: engine.limits.batchTokens, maxSequences: Math.min(batchSize, engine.limits.maxSequences) },
     );
     const out: Outputs = { dense: new Array(texts.length), sparse: new Array(texts.length), colbert: new Array(texts.length) };
+    const tokenCounts = sequences.map((s) => s.length);
+    const totalTokens = tokenCounts.reduce((sum, n) => sum + n, 0);
+    let done = 0;
+    let tokens = 0;
+    call.onProgress?.({ done, total: texts.length, tokens, totalTokens, tokenCounts });
     let next = 0;
     let failed = false;
     const worker = async () => {
@@ -239,7 +252,10 @@ export class BGEM3FlagModel extends BaseEmbedder {
             if (sparse) out.sparse[index] = lexicalWeightsFrom(sparse.subarray(row, row + ids.length), ids, this.dropIds);
             if (colbert) out.colbert[index] = colbertVectorsFrom(colbert.subarray((row + 1) * width, (row + ids.length) * width), ids.length - 1, width, this.settings.truncateDim);
             row += ids.length;
+            tokens += ids.length;
           });
+          done += group.length;
+          call.onProgress?.({ done, total: texts.length, tokens, totalTokens, tokenCounts });
         } catch (error) {
           failed = true;
           throw error;

@@ -3,6 +3,7 @@ import { createWriteStream } from 'node:fs';
 import { Command, Option } from 'commander';
 import { InvalidInputError } from '../errors.js';
 import { similarityMatrix } from '../vectors/similarity.js';
+import { embedOutputs, m3OutputsUnavailable } from './embedOutputs.js';
 import { loadModel } from './loadModel.js';
 import { addModelOptions, modelSpec } from './options.js';
 import { FORMATS, shortFloat, vectorWriter, type Format } from './output.js';
@@ -17,6 +18,8 @@ interface EmbedOptions {
   query?: boolean;
   format?: Format;
   similarity?: boolean;
+  sparse?: boolean;
+  colbert?: boolean;
   output?: string;
   model?: string;
   pooling?: 'cls' | 'mean';
@@ -33,18 +36,27 @@ export function embedCommand(): Command {
     .option('-q, --query', "embed as queries (with the model's query instruction)")
     .addOption(new Option('-f, --format <format>', `vector output; default: a readable summary for up to ${SMALL} texts, else jsonl`).choices(FORMATS))
     .option('-s, --similarity', 'print the similarity matrix of the texts (the default for 2 to 10 texts without --format)')
+    .option('--sparse', "BGE-M3: each text's lexical weights ({token id: weight}) as lexical_weights (jsonl or json)")
+    .option('--colbert', "BGE-M3: each text's ColBERT vectors as colbert_vecs (jsonl or json)")
     .option('-o, --output <file>', 'write the vectors to a file instead of stdout')
     .option('--no-progress', 'no progress bar (shown on a terminal for 256 texts or more)');
   return addModelOptions(command).action(async (texts: string[], options: EmbedOptions) => {
     const input = texts.length > 0 ? texts : await readStdinLines();
     if (input.length === 0) throw new InvalidInputError('no text given; pass texts as arguments or one per line on stdin');
-    const format = options.format ?? (input.length > SMALL ? 'jsonl' : undefined);
+    const m3 = { sparse: options.sparse, colbert: options.colbert };
+    const wantsM3 = Boolean(m3.sparse || m3.colbert);
+    const format = options.format ?? (input.length > SMALL || wantsM3 ? 'jsonl' : undefined);
+    if (wantsM3 && format !== 'jsonl' && format !== 'json') {
+      throw new InvalidInputError(`--sparse and --colbert add lexical_weights / colbert_vecs to each text's record, which --format ${format} cannot hold; use --format jsonl or --format json`);
+    }
     if (options.similarity && input.length > 2000) throw new InvalidInputError(`--similarity on ${input.length} texts would print a ${input.length}×${input.length} matrix; use it on at most 2000`);
     if (!options.output && (format === 'npy' || format === 'f32') && process.stdout.isTTY) {
       throw new InvalidInputError(`--format ${format} is binary: redirect stdout to a file or use --output <file>`);
     }
     const model = await loadModel(modelSpec(options));
     try {
+      const unavailable = m3OutputsUnavailable(model, m3);
+      if (unavailable) throw unavailable;
       const bar = options.progress && process.stderr.isTTY && input.length >= PROGRESS_FROM ? progressBar(input.length) : null;
       const keep = format === undefined || options.similarity;
       const kept: Float32Array[] = [];
@@ -53,8 +65,10 @@ export function embedCommand(): Command {
       const writer = format ? vectorWriter(format, write) : null;
       writer?.start(input.length, model.dimension);
       try {
-        for await (const { index, vectors } of model.encodeBatches(input, { kind: options.query ? 'queries' : 'corpus', batchSize: options.batchSize ?? 256 })) {
-          writer?.batch(index, vectors);
+        const size = options.batchSize ?? 256;
+        for (let index = 0; index < input.length; index += size) {
+          const { dense: vectors, ...extras } = await embedOutputs(model, input.slice(index, index + size), { kind: options.query ? 'queries' : 'corpus', ...m3 });
+          writer?.batch(index, vectors, extras);
           if (keep) kept.push(...vectors);
           bar?.update(index + vectors.length);
         }

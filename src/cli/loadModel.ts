@@ -1,8 +1,5 @@
 import { FlagAutoModel } from '../api/FlagAutoModel.js';
 import { FlagModel } from '../api/FlagModel.js';
-import { BGEM3FlagModel } from '../api/BGEM3FlagModel.js';
-import type { FlagICLModel } from '../api/FlagICLModel.js';
-import type { FlagLLMModel } from '../api/FlagLLMModel.js';
 import { FlagAutoReranker } from '../api/FlagAutoReranker.js';
 import { FlagReranker } from '../api/FlagReranker.js';
 import { InvalidInputError } from '../errors.js';
@@ -10,8 +7,7 @@ import { readGguf } from '../gguf/reader.js';
 import { defaultModel, lookupModel, lookupReranker } from '../models/registry.js';
 import { resolveModelFile } from '../models/resolve.js';
 import { poolingFromGguf } from '../runtime/types.js';
-
-export type AnyModel = FlagModel | FlagICLModel | FlagLLMModel;
+import type { EmbedModel } from './embedOutputs.js';
 
 /** Which model to load and how (the CLI's --model, --pooling, --threads, --batch-size, --cpu). */
 export interface ModelSpec {
@@ -23,7 +19,7 @@ export interface ModelSpec {
   cpu?: boolean;
 }
 
-export async function loadModel(spec: ModelSpec): Promise<AnyModel> {
+export async function loadModel(spec: ModelSpec): Promise<EmbedModel> {
   const options = {
     ...(spec.threads !== undefined ? { threads: spec.threads } : {}),
     ...(spec.batchSize !== undefined ? { batchSize: spec.batchSize } : {}),
@@ -31,13 +27,7 @@ export async function loadModel(spec: ModelSpec): Promise<AnyModel> {
     ...(spec.cpu ? { gpu: false as const } : {}),
   };
   if (!spec.model) return FlagModel.load(undefined, options);
-  const model = await FlagAutoModel.fromFinetuned(spec.model, options);
-  if (!(model instanceof BGEM3FlagModel)) return model;
-  // The CLI and server serve bge-m3's dense vectors: its normalized CLS vector, which FlagModel computes
-  // identically on the same GGUF. Sparse and ColBERT outputs are library-only for now (BGEM3FlagModel).
-  const { modelPath, queryInstructionForRetrieval, queryInstructionFormat } = model;
-  await model.dispose();
-  return FlagModel.load(modelPath, { ...options, poolingMethod: 'cls', queryInstructionForRetrieval, queryInstructionFormat });
+  return FlagAutoModel.fromFinetuned(spec.model, options);
 }
 
 /** The name a server reports for the model: what --model said, else the embedded model's registry name. */
@@ -46,7 +36,7 @@ export function modelName(spec: ModelSpec): string {
 }
 
 /** What a server (or any caller that takes "a model") loaded: an embedder, or a cross-encoder reranker. */
-export type ServedModel = { task: 'embed'; model: AnyModel } | { task: 'rerank'; model: FlagReranker };
+export type ServedModel = { task: 'embed'; model: EmbedModel } | { task: 'rerank'; model: FlagReranker };
 
 /**
  * Loads spec.model as a reranker when it is one (a registry reranker name, or a GGUF declaring rank

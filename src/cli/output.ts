@@ -1,5 +1,6 @@
 /** Vector output formats of `bge-gguf embed`: jsonl, json, csv (text) and npy, f32 (binary, little-endian float32). */
 import { endianness } from 'node:os';
+import type { LexicalWeights } from '../heads/m3.js';
 
 export const FORMATS = ['jsonl', 'json', 'npy', 'f32', 'csv'] as const;
 export type Format = (typeof FORMATS)[number];
@@ -39,6 +40,21 @@ export function npyHeader(rows: number, dim: number): Buffer {
   return Buffer.concat([header, Buffer.from(dict, 'latin1')]);
 }
 
+/** BGE-M3's outputs beside a batch's vectors (jsonl and json only). */
+export interface M3Extras {
+  lexicalWeights?: LexicalWeights[];
+  colbertVecs?: Float32Array[][];
+}
+
+const weightsJson = (w: LexicalWeights) => `{${Object.entries(w).map(([id, x]) => `${JSON.stringify(id)}:${shortFloat(x)}`).join(',')}}`;
+
+/** One text's JSON object: {"index"?, "embedding", "lexical_weights"?, "colbert_vecs"?}. */
+function recordJson(v: Float32Array, k: number, extras: M3Extras, index?: number): string {
+  const lexical = extras.lexicalWeights ? `,"lexical_weights":${weightsJson(extras.lexicalWeights[k])}` : '';
+  const colbert = extras.colbertVecs ? `,"colbert_vecs":[${extras.colbertVecs[k].map(vectorJson).join(',')}]` : '';
+  return `{${index === undefined ? '' : `"index":${index},`}"embedding":${vectorJson(v)}${lexical}${colbert}}`;
+}
+
 /**
  * Writes vectors batch by batch, so a large corpus is never held whole: `start` once (with the total),
  * `batch` for each slice in input order, `end` once.
@@ -50,8 +66,12 @@ export function vectorWriter(format: Format, write: (chunk: string | Buffer) => 
       if (format === 'npy') write(npyHeader(total, dim));
       if (format === 'json') write('[');
     },
-    batch(index: number, vectors: Float32Array[]): void {
-      if (format === 'jsonl') write(vectors.map((v, k) => `{"index":${index + k},"embedding":${vectorJson(v)}}\n`).join(''));
+    batch(index: number, vectors: Float32Array[], extras: M3Extras = {}): void {
+      const withExtras = extras.lexicalWeights !== undefined || extras.colbertVecs !== undefined;
+      if (format === 'jsonl') write(vectors.map((v, k) => `${recordJson(v, k, extras, index + k)}\n`).join(''));
+      else if (format === 'json' && withExtras) {
+        write(vectors.map((v, k) => `${first ? '' : ','}\n${(first = false), recordJson(v, k, extras)}`).join(''));
+      }
       else if (format === 'csv') write(vectors.map((v) => `${Array.from(v, shortFloat).join(',')}\n`).join(''));
       else if (format === 'json') {
         write(vectors.map((v) => `${first ? '' : ','}\n${(first = false), vectorJson(v)}`).join(''));

@@ -1,16 +1,14 @@
 import { endianness } from 'node:os';
 import type { EncodeProgress } from '../api/options.js';
-import type { FlagICLModel } from '../api/FlagICLModel.js';
-import type { FlagLLMModel } from '../api/FlagLLMModel.js';
-import type { FlagModel } from '../api/FlagModel.js';
+import { embedOutputs, m3OutputsUnavailable, type EmbedModel, type EmbedOutputs } from '../cli/embedOutputs.js';
 import { l2NormalizeInPlace } from '../vectors/normalize.js';
 import { ApiError } from './httpError.js';
 import type { EmbedJob, EmbedResult, ServerJob } from './types.js';
 
-export type ServedModel = FlagModel | FlagICLModel | FlagLLMModel;
-
 /** Runs one embedding request on the model (inside the worker) and serializes its data array. */
-export async function runEmbedJob(model: ServedModel, job: EmbedJob, signal: AbortSignal): Promise<EmbedResult> {
+export async function runEmbedJob(model: EmbedModel, job: EmbedJob, signal: AbortSignal): Promise<EmbedResult> {
+  const unavailable = m3OutputsUnavailable(model, job);
+  if (unavailable) throw new ApiError(400, unavailable.message, 'unsupported_output', job.sparse ? 'return_sparse' : 'return_colbert');
   const controller = new AbortController();
   const stop = () => controller.abort(signal.reason);
   if (signal.aborted) stop();
@@ -25,22 +23,21 @@ export async function runEmbedJob(model: ServedModel, job: EmbedJob, signal: Abo
     }
   };
   const options = { signal: controller.signal, onProgress };
-  let vectors: Float32Array[];
+  let outputs: EmbedOutputs;
   try {
-    if (job.ids) vectors = await model.encodeTokenIds(job.ids, options);
-    else if (job.kind === 'queries') vectors = await model.encodeQueries(job.texts ?? [], options);
-    else vectors = await model.encodeCorpus(job.texts ?? [], options);
+    if (job.ids) outputs = { dense: await model.encodeTokenIds(job.ids, options) };
+    else outputs = await embedOutputs(model, job.texts ?? [], { kind: job.kind, sparse: job.sparse, colbert: job.colbert, ...options });
   } catch (error) {
     throw overLimit ?? error;
   } finally {
     signal.removeEventListener('abort', stop);
   }
-  return serializeResult(job, vectors, tokens);
+  return serializeResult(job, outputs, tokens);
 }
 
-/** Small jobs (a few short texts) are merged with others into one encode call by the worker. */
+/** Small dense jobs (a few short texts) are merged with others into one encode call by the worker. */
 export function isSmallJob(job: ServerJob): job is EmbedJob & { texts: string[] } {
-  if (job.op !== 'embed' || !job.texts || job.texts.length > 64) return false;
+  if (job.op !== 'embed' || !job.texts || job.texts.length > 64 || job.sparse || job.colbert) return false;
   let chars = 0;
   for (const text of job.texts) chars += text.length;
   return chars <= 32_768;
@@ -50,13 +47,20 @@ export function tooManyTokens(tokens: number, max: number): ApiError {
   return new ApiError(400, `the request has ${tokens} tokens after truncation, more than this server's limit of ${max} per request; send fewer or shorter inputs`, 'too_many_tokens', 'input');
 }
 
-/** Applies `dimensions` and serializes the data array (float or base64, OpenAI's or the plain shape). */
-export function serializeResult(job: EmbedJob, vectors: Float32Array[], tokens: number): EmbedResult {
+/** Applies `dimensions` and serializes the data array (float or base64, OpenAI's or the plain shape), and the M3 outputs. */
+export function serializeResult(job: EmbedJob, outputs: EmbedOutputs, tokens: number): EmbedResult {
+  let vectors = outputs.dense;
   if (job.dimensions !== undefined) vectors = vectors.map((v) => (job.dimensions! < v.length ? l2NormalizeInPlace(v.slice(0, job.dimensions)) : v));
   const encoded = vectors.map((v) => (job.format === 'base64' ? JSON.stringify(littleEndianBase64(v)) : JSON.stringify(Array.from(v))));
   const dataJson =
     job.shape === 'openai' ? `[${encoded.map((e, index) => `{"object":"embedding","index":${index},"embedding":${e}}`).join(',')}]` : `[${encoded.join(',')}]`;
-  return { dataJson, count: vectors.length, tokens };
+  return {
+    dataJson,
+    count: vectors.length,
+    tokens,
+    ...(outputs.lexicalWeights ? { lexicalJson: JSON.stringify(outputs.lexicalWeights) } : {}),
+    ...(outputs.colbertVecs ? { colbertJson: `[${outputs.colbertVecs.map((rows) => JSON.stringify(rows.map((v) => Array.from(v)))).join(',')}]` } : {}),
+  };
 }
 
 /** OpenAI's base64 encoding: the float32 values as little-endian bytes. */

@@ -7,8 +7,9 @@
  * Messages in: {type: 'job', id, job} | {type: 'cancel', id} | {type: 'close'}.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { loadServedModel, type AnyModel, type ModelSpec, type ServedModel } from '../cli/loadModel.js';
+import { loadServedModel, type ModelSpec, type ServedModel } from '../cli/loadModel.js';
 import { BgeGgufError } from '../errors.js';
+import { embedOutputs, type EmbedModel } from '../cli/embedOutputs.js';
 import { isSmallJob, runEmbedJob, serializeResult, tooManyTokens } from './embedJob.js';
 import { toWire } from './httpError.js';
 import { ApiError } from './httpError.js';
@@ -131,7 +132,7 @@ function pump(): void {
 }
 
 async function runMerged(group: SmallEntry[]): Promise<void> {
-  const model = served.model as AnyModel; // small jobs are only merged on an embedder
+  const model = served.model as EmbedModel; // small jobs are only merged on an embedder
   const shared = new AbortController();
   for (const entry of group) {
     entry.controller.signal.addEventListener('abort', () => {
@@ -158,11 +159,11 @@ async function runMerged(group: SmallEntry[]): Promise<void> {
   };
   try {
     const options = { signal: shared.signal, onProgress };
-    const vectors = group[0].job.kind === 'queries' ? await model.encodeQueries(texts, options) : await model.encodeCorpus(texts, options);
+    const vectors = (await embedOutputs(model, texts, { kind: group[0].job.kind, ...options })).dense;
     let offset = 0;
     group.forEach((entry, k) => {
       const n = entry.job.texts!.length;
-      if (!entry.answered) answer(entry, { result: serializeResult(entry.job, vectors.slice(offset, offset + n), tokensOf(k)) });
+      if (!entry.answered) answer(entry, { result: serializeResult(entry.job, { dense: vectors.slice(offset, offset + n) }, tokensOf(k)) });
       offset += n;
     });
   } catch (error) {

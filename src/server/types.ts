@@ -31,6 +31,10 @@ export interface EmbedBody {
   texts: string | string[];
   type?: 'query' | 'passage';
   dimensions?: number;
+  /** BGE-M3: also answer lexical_weights, [{token id: weight}] per text. */
+  return_sparse?: boolean;
+  /** BGE-M3: also answer colbert_vecs, one array of token vectors per text. */
+  return_colbert?: boolean;
 }
 
 export const embedBodySchema = {
@@ -40,6 +44,8 @@ export const embedBodySchema = {
     texts: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] },
     type: { type: 'string', enum: ['query', 'passage'] },
     dimensions: { type: 'integer' },
+    return_sparse: { type: 'boolean' },
+    return_colbert: { type: 'boolean' },
   },
 } as const;
 
@@ -60,6 +66,10 @@ export interface EmbedJob {
   /** openai: [{object, index, embedding}], plain: [[…]]. */
   shape: 'openai' | 'plain';
   format: 'float' | 'base64';
+  /** BGE-M3's lexical weights (result.lexicalJson). */
+  sparse?: boolean;
+  /** BGE-M3's ColBERT vectors (result.colbertJson). */
+  colbert?: boolean;
   /** Most tokens (after truncation, special tokens included) the request may embed. */
   maxTokens: number;
 }
@@ -87,6 +97,10 @@ export interface EmbedResult {
   dataJson: string;
   count: number;
   tokens: number;
+  /** sparse jobs: [{"token id": weight, …}, …] */
+  lexicalJson?: string;
+  /** colbert jobs: [[[…], …], …] */
+  colbertJson?: string;
 }
 
 /** The loaded model, as the HTTP thread sees it. */
