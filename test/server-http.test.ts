@@ -59,7 +59,7 @@ describe('bge-gguf serve: production HTTP behaviour', () => {
   });
 
   it('stops the work of a client that hangs up, and answers 429 + Retry-After when the queue is full', async () => {
-    const big = json({ input: longTexts(2000) }); // 2000 x 512 tokens: under the 1,048,576-token request limit
+    const big = json({ input: longTexts(2000) }); // 2000 x 512 tokens
     const abandoned = new AbortController();
     const first = fetch(`${server.base}/v1/embeddings`, { ...big, signal: abandoned.signal }).catch(() => null);
     await waitBusy(server.base);
