@@ -1,5 +1,5 @@
-import { BgeGgufError, InvalidInputError } from '../errors.js';
-import { planBatches } from '../batch/plan.js';
+import { InvalidInputError } from '../errors.js';
+import { decodeGroups } from '../batch/executor.js';
 import { applyLinear, type LinearHead } from '../heads/linear.js';
 import { colbertVectorsFrom, lexicalWeightsFrom, type LexicalWeights } from '../heads/m3.js';
 import { missingM3Heads, readM3Heads, type M3Heads } from '../heads/m3HeadsFile.js';
@@ -221,48 +221,24 @@ export class BGEM3FlagModel extends BaseEmbedder {
     const sequences = await tokenizeMany(texts, (text) => typedTextFailure(where, text, () => tokenizeTruncated(engine, text, maxLength)));
     const hidden = engine.info.embeddingDim;
     const batchSize = positiveInt('batchSize', call.batchSize, this.settings.batchSize);
-    const groups = planBatches(
-      sequences.map((s) => s.length),
-      { maxTokens: engine.limits.batchTokens, maxSequences: Math.min(batchSize, engine.limits.maxSequences) },
-    );
     const out: Outputs = { dense: new Array(texts.length), sparse: new Array(texts.length), colbert: new Array(texts.length) };
-    const tokenCounts = sequences.map((s) => s.length);
-    const totalTokens = tokenCounts.reduce((sum, n) => sum + n, 0);
-    let done = 0;
-    let tokens = 0;
-    call.onProgress?.({ done, total: texts.length, tokens, totalTokens, tokenCounts });
-    let next = 0;
-    let failed = false;
-    const worker = async () => {
-      while (next < groups.length && !failed) {
-        const group = groups[next++];
-        try {
-          if (call.signal?.aborted) throw new BgeGgufError('CANCELLED', 'encoding was cancelled by its AbortSignal');
-          const states = await engine.encodeBatch(group.map((i) => sequences[i]), 'none', call.signal);
-          const rows = contiguous(states);
-          const count = rows.length / hidden;
-          // One projection per head for the whole group (the CLS rows too: one row per text, then skipped)
-          const sparse = wanted.sparse ? await this.project(rows, count, heads!.sparse) : null;
-          const colbert = wanted.colbert ? await this.project(rows, count, heads!.colbert) : null;
-          const width = heads?.colbert.outFeatures ?? 0;
-          let row = 0;
-          group.forEach((index, k) => {
-            const ids = sequences[index];
-            if (wanted.dense) out.dense[index] = postprocess(states[k].slice(0, hidden), { normalize: this.settings.normalizeEmbeddings, truncateDim: this.settings.truncateDim });
-            if (sparse) out.sparse[index] = lexicalWeightsFrom(sparse.subarray(row, row + ids.length), ids, this.dropIds);
-            if (colbert) out.colbert[index] = colbertVectorsFrom(colbert.subarray((row + 1) * width, (row + ids.length) * width), ids.length - 1, width, this.settings.truncateDim);
-            row += ids.length;
-            tokens += ids.length;
-          });
-          done += group.length;
-          call.onProgress?.({ done, total: texts.length, tokens, totalTokens, tokenCounts });
-        } catch (error) {
-          failed = true;
-          throw error;
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(engine.limits.parallelDecodes, groups.length)) }, worker));
+    const options = { pooling: 'none' as const, batchSize, signal: call.signal, onProgress: call.onProgress };
+    await decodeGroups(engine, sequences, options, async (group, states) => {
+      const rows = contiguous(states);
+      const count = rows.length / hidden;
+      // One projection per head for the whole group (the CLS rows too: one row per text, then skipped)
+      const sparse = wanted.sparse ? await this.project(rows, count, heads!.sparse) : null;
+      const colbert = wanted.colbert ? await this.project(rows, count, heads!.colbert) : null;
+      const width = heads?.colbert.outFeatures ?? 0;
+      let row = 0;
+      group.forEach((index, k) => {
+        const ids = sequences[index];
+        if (wanted.dense) out.dense[index] = postprocess(states[k].slice(0, hidden), { normalize: this.settings.normalizeEmbeddings, truncateDim: this.settings.truncateDim });
+        if (sparse) out.sparse[index] = lexicalWeightsFrom(sparse.subarray(row, row + ids.length), ids, this.dropIds);
+        if (colbert) out.colbert[index] = colbertVectorsFrom(colbert.subarray((row + 1) * width, (row + ids.length) * width), ids.length - 1, width, this.settings.truncateDim);
+        row += ids.length;
+      });
+    });
     return out;
   }
 }

@@ -2,6 +2,7 @@ import { InvalidInputError } from '../errors.js';
 import type { DownloadProgress } from '../models/download.js';
 import type { EngineChoice } from '../runtime/load.js';
 import type { EngineOptions } from '../runtime/types.js';
+import type { EncodeProgress } from '../batch/executor.js';
 import type { FlagICLModelOptions } from './FlagICLModel.js';
 import type { FlagModelOptions } from './FlagModel.js';
 import type { FlagLLMModelOptions } from './FlagLLMModel.js';
@@ -62,15 +63,7 @@ export interface EncodeCallOptions {
   onProgress?: (progress: EncodeProgress) => void;
 }
 
-/** What onProgress reports: texts embedded so far of `total`, and their tokens (special tokens included). */
-export interface EncodeProgress {
-  done: number;
-  total: number;
-  tokens: number;
-  totalTokens: number;
-  /** Tokens of each text as embedded (after truncation, special tokens included), in input order. */
-  tokenCounts: readonly number[];
-}
+export type { EncodeProgress } from '../batch/executor.js';
 
 /** Options of encodeTokenIds: token ids in, vectors out. */
 export interface TokenIdsCallOptions {
