@@ -225,7 +225,7 @@ function targets(rows, roof) {
   if (q8) add('Q8_0 embedded peak RSS (MiB, Node included)', q8.peakRssMiB, '≤ 150', q8.peakRssMiB <= 150);
   for (const r of [by['bge-gguf f32'], f16].filter(Boolean)) add(`${r.name} share of the F32 roofline (512-token passages)`, m(r, 'gflops') / roof.gflops, '≥ 0.6', m(r, 'gflops') / roof.gflops >= 0.6);
   console.log('\n| target | value | goal | |\n|---|---|---|---|');
-  for (const t of out) console.log(`| ${t.what} | ${t.value.toFixed(3)} | ${t.goal} | ${t.pass ? 'PASS' : 'FAIL'} |`);
+  for (const t of out) console.log(`| ${t.what} | ${t.value.toFixed(t.value < 1.01 && t.value > 0.99 ? 5 : 3)} | ${t.goal} | ${t.pass ? 'PASS' : 'FAIL'} |`);
   return out;
 }
 
