@@ -13,7 +13,9 @@ import { FlagModel } from '../../dist/index.js';
 
 const [modelPath, threadsArg = '2', mode = 'timers', countArg = '200'] = process.argv.slice(2);
 const threads = Number(threadsArg);
-const model = await FlagModel.load(modelPath, { threads, poolingMethod: 'mean', engine: 'native' });
+// BGE_GGUF_STAGES_BATCH_TOKENS: try another decode size (the engine's batchTokens option).
+const batchTokens = process.env.BGE_GGUF_STAGES_BATCH_TOKENS ? Number(process.env.BGE_GGUF_STAGES_BATCH_TOKENS) : undefined;
+const model = await FlagModel.load(modelPath, { threads, poolingMethod: 'mean', engine: 'native', batchTokens });
 const engine = model.engine;
 const spent = { tokenize: 0, encodeBatch: 0, batches: 0, tokens: 0 };
 const tokenize = engine.tokenize.bind(engine);
