@@ -18,7 +18,9 @@ const HELP = `Usage: npm run bench -- [flags]
   --addons prebuilt,source  bge-gguf native addon variants (default: every one built)
   --threads N             threads for every contender (default 2)
   --out FILE              JSON result path (default bench/results/bench-<date>.json)
-  --report FILE           print the tables of a saved JSON result again; measures nothing`;
+  --report FILE           print the tables of a saved JSON result again; measures nothing
+  --real                  instead: bge-gguf vs transformers.js vs FlagEmbedding on the real all-MiniLM-L6-v2
+                          checkpoint (npm run bench -- --real --help)`;
 
 function list(value, allowed, what) {
   const items = value.split(',').map((s) => s.trim()).filter(Boolean);

@@ -202,6 +202,12 @@ function printReport(runs, args) {
 }
 
 async function main() {
+  if (process.argv.includes('--real')) {
+    // The real-checkpoint comparison with transformers.js and FlagEmbedding (issue 15): bench/real/.
+    const { runReal } = await import('./real/run-real.mjs');
+    await runReal(process.argv.slice(2));
+    return;
+  }
   const args = readArgs(process.argv.slice(2));
   if (args.report) {
     // Re-print a saved run's tables (with this version's report code) without measuring anything.
