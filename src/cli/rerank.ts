@@ -52,17 +52,7 @@ export async function runRerank(options: RerankCommandOptions, print: (line: str
   return 0;
 }
 
-interface RerankFlags {
-  model: string;
-  query: string;
-  normalize?: boolean;
-  topN?: number;
-  json?: boolean;
-  maxLength?: number;
-  threads?: number;
-  batchSize?: number;
-  cpu?: boolean;
-}
+type RerankFlags = Omit<RerankCommandOptions, 'documents'>;
 
 export function rerankCommand(): Command {
   return new Command('rerank')

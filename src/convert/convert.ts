@@ -3,11 +3,10 @@
  * architecture, with the tensor names, types and metadata llama.cpp's convert_hf_to_gguf.py writes.
  */
 import { existsSync, statSync } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { BgeGgufError, InvalidInputError } from '../errors.js';
 import { gv, type GgufTensorInput, type GgufValue } from '../gguf/types.js';
-import { writeGguf } from '../gguf/writer.js';
+import { writeGgufAtomically } from '../gguf/writer.js';
 import {
   checkCheckpointDir,
   readHparams,
@@ -195,14 +194,7 @@ export async function convertHfToGguf(hfDir: string, outPath: string, options: C
     ...specialTokenMetadata(special),
   );
 
-  const tmp = `${out}.tmp-${process.pid}`;
-  try {
-    await writeGguf(tmp, metadata, tensors);
-    await rename(tmp, out);
-  } catch (error) {
-    await rm(tmp, { force: true });
-    throw error;
-  }
+  await writeGgufAtomically(out, metadata, tensors);
   return {
     outPath: out,
     type: options.type,

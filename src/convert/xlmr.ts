@@ -7,11 +7,10 @@
  * so llama.cpp and bge-gguf know it is a reranker without being told.
  */
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { BgeGgufError, ModelNotFoundError } from '../errors.js';
 import { GgufValueType, gv, type GgufTensorInput, type GgufValue } from '../gguf/types.js';
-import { writeGguf } from '../gguf/writer.js';
+import { writeGgufAtomically } from '../gguf/writer.js';
 import { readHparams, readJsonIfPresent, readModelCard, readPooling, safetensorsFiles, type CheckpointPooling } from './checkpoint.js';
 import { readSafetensorsHeader, readTensorAsF32, type SafetensorsTensor } from './safetensors.js';
 import { readSentencePieceModel } from './sentencepiece.js';
@@ -218,14 +217,7 @@ export async function convertXlmr(dir: string, out: string, options: { type: Out
   }
   metadata.push(...specialTokenMetadata(special));
 
-  const tmp = `${out}.tmp-${process.pid}`;
-  try {
-    await writeGguf(tmp, metadata, tensors);
-    await rename(tmp, out);
-  } catch (error) {
-    await rm(tmp, { force: true });
-    throw error;
-  }
+  await writeGgufAtomically(out, metadata, tensors);
   return {
     architecture: h.architecture,
     layers: h.layers,

@@ -2,7 +2,7 @@
  * GGUF v3 writer. The header (metadata + tensor infos) is built in memory; tensor data is
  * converted and written one tensor at a time.
  */
-import { open, rm } from 'node:fs/promises';
+import { open, rename, rm } from 'node:fs/promises';
 import { InvalidInputError } from '../errors.js';
 import { GGUF_DEFAULT_ALIGNMENT, GGUF_MAGIC } from './reader.js';
 import { encodeTensor, Q8_0_BLOCK, tensorByteLength } from './quantize.js';
@@ -192,3 +192,15 @@ export async function writeGguf(
 }
 
 const sizesCount = (shape: number[]): number => shape.reduce((a, d) => a * d, 1);
+
+/** writeGguf to a temporary file renamed into place: `path` is never left half-written. */
+export async function writeGgufAtomically(path: string, metadata: Array<[string, GgufValue]> | Map<string, GgufValue>, tensors: WritableTensor[]): Promise<void> {
+  const tmp = `${path}.tmp-${process.pid}`;
+  try {
+    await writeGguf(tmp, metadata, tensors);
+    await rename(tmp, path);
+  } catch (error) {
+    await rm(tmp, { force: true });
+    throw error;
+  }
+}
