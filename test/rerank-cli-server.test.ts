@@ -9,18 +9,10 @@ import { FlagReranker } from '../src/api/FlagReranker.js';
 import { runRerank } from '../src/cli/rerank.js';
 import { buildApp } from '../src/server/app.js';
 import { ModelHost } from '../src/server/modelHost.js';
-import { writeXlmrFixture } from './support/xlmrFixture.js';
+import { DOCUMENTS, QUERY, writeXlmrFixture } from './support/xlmrFixture.js';
 import { referenceRerankScore } from './support/xlmrReference.js';
 import type { XlmrWeights } from './support/synthetic/xlmr.js';
 
-const QUERY = 'what is a panda?';
-const DOCUMENTS = [
-  'hi',
-  'The giant panda is a bear species endemic to China.',
-  'Paris est la capitale de la France.',
-  '熊猫是中国特有的熊科动物。',
-  'Pandas is a Python library for data analysis.',
-];
 
 let path: string;
 let weights: XlmrWeights;

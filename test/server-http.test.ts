@@ -1,27 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, startServer, type ServerProcess } from './support/serverProcess.js';
+import { runCli, startServer, waitBusy, waitIdle, type ServerProcess } from './support/serverProcess.js';
 
 const json = (body: unknown) => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 const longTexts = (count: number, words = 400) => Array.from({ length: count }, (_, i) => `passage ${i} ${'lorem ipsum dolor sit amet '.repeat(words / 5)}`);
-
-/** Polls /metrics until the server reports no request in flight (or fails after `ms`). */
-async function waitIdle(base: string, ms: number, headers: Record<string, string> = {}): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    const text = await (await fetch(`${base}/metrics`, { headers })).text();
-    if (/^bge_gguf_in_flight 0$/m.test(text) && /^bge_gguf_queue_depth 0$/m.test(text)) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`still busy after ${ms} ms`);
-}
-
-async function waitBusy(base: string): Promise<void> {
-  for (;;) {
-    const text = await (await fetch(`${base}/metrics`)).text();
-    if (/^bge_gguf_in_flight [1-9]/m.test(text)) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('bge-gguf serve: production HTTP behaviour', () => {
   let server: ServerProcess;

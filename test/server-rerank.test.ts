@@ -6,17 +6,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FlagReranker } from '../src/api/FlagReranker.js';
-import { runCli, startServer, type ServerProcess } from './support/serverProcess.js';
-import { writeXlmrFixture } from './support/xlmrFixture.js';
+import { runCli, startServer, waitBusy, waitIdle, type ServerProcess } from './support/serverProcess.js';
+import { DOCUMENTS, QUERY, writeXlmrFixture } from './support/xlmrFixture.js';
 
-const QUERY = 'what is a panda?';
-const DOCUMENTS = [
-  'hi',
-  'The giant panda is a bear species endemic to China.',
-  'Paris est la capitale de la France.',
-  '熊猫是中国特有的熊科动物。',
-  'Pandas is a Python library for data analysis.',
-];
 const json = (body: unknown) => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
 let path: string;
@@ -25,25 +17,6 @@ let rerankServer: ServerProcess;
 let embedServer: ServerProcess;
 /** FlagReranker.computeScore in this process: raw logits for DOCUMENTS. */
 let logits: number[];
-
-/** Polls /metrics until the server reports no request in flight (or fails after `ms`). */
-async function waitIdle(base: string, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    const text = await (await fetch(`${base}/metrics`)).text();
-    if (/^bge_gguf_in_flight 0$/m.test(text) && /^bge_gguf_queue_depth 0$/m.test(text)) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`still busy after ${ms} ms`);
-}
-
-async function waitBusy(base: string): Promise<void> {
-  for (;;) {
-    const text = await (await fetch(`${base}/metrics`)).text();
-    if (/^bge_gguf_in_flight [1-9]/m.test(text)) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 const bestFirst = (scores: number[]) => [...scores.keys()].sort((a, b) => scores[b] - scores[a] || a - b);

@@ -49,3 +49,23 @@ export async function startServer(args: string[] = [], env: NodeJS.ProcessEnv = 
     },
   };
 }
+
+/** Polls /metrics until the server reports no request in flight or queued (fails after `ms`). */
+export async function waitIdle(base: string, ms: number, headers: Record<string, string> = {}): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    const text = await (await fetch(`${base}/metrics`, { headers })).text();
+    if (/^bge_gguf_in_flight 0$/m.test(text) && /^bge_gguf_queue_depth 0$/m.test(text)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`still busy after ${ms} ms`);
+}
+
+/** Polls /metrics until a request is in flight. */
+export async function waitBusy(base: string): Promise<void> {
+  for (;;) {
+    const text = await (await fetch(`${base}/metrics`)).text();
+    if (/^bge_gguf_in_flight [1-9]/m.test(text)) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

@@ -32,3 +32,13 @@ export async function writeXlmrFixture(
   renameSync(partial, path);
   return { path, ...result };
 }
+
+/** A query and documents (short, long, other languages, a near miss) the reranker tests score. */
+export const QUERY = 'what is a panda?';
+export const DOCUMENTS = [
+  'hi',
+  'The giant panda is a bear species endemic to China.',
+  'Paris est la capitale de la France.',
+  '熊猫是中国特有的熊科动物。',
+  'Pandas is a Python library for data analysis.',
+];
