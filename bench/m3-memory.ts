@@ -2,7 +2,8 @@
  * BGE-M3 at 8k tokens: peak memory and time of one encode with all three outputs, on a synthetic model
  * of bge-m3's width (hidden 1024, 16 heads, FFN 4096) but 2 layers — llama.cpp reuses its compute
  * buffer across layers, so the buffers match the real 24-layer model; its weights (1.1 GB F16,
- * memory-mapped) come on top. The vocabulary is cut to 32k pieces to keep the file small.
+ * memory-mapped) come on top. The vocabulary is XLM-R's full 250k pieces (a 1 GB temporary file): llama.cpp
+ * sizes each context's output buffer by it (see native/outputBuffer.cpp).
  *   npx tsx bench/m3-memory.ts [tokens=8192] [flashAttention=default|on|off]
  */
 import { execFileSync } from 'node:child_process';
@@ -23,7 +24,7 @@ const peak = () => process.resourceUsage().maxRSS * 1024;
 
 // The model is written by a child process, so its generation does not count in this process's peak RSS.
 if (process.argv[4] === '--write') {
-  const { modelPath } = await writeSyntheticM3(process.argv[5], { layers: 2, hidden: 1024, heads: 16, ffn: 4096, maxPositions: 8192, seed: 1, vocabGguf: xlmrVocabPath(), vocabSize: 32000 });
+  const { modelPath } = await writeSyntheticM3(process.argv[5], { layers: 2, hidden: 1024, heads: 16, ffn: 4096, maxPositions: 8192, seed: 1, vocabGguf: xlmrVocabPath() });
   await convertM3Heads(process.argv[5], modelPath);
   process.exit(0);
 }

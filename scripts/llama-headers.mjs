@@ -12,9 +12,10 @@ import { llamaSourceDir, packageDir } from './llama-source.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const headersDir = join(root, 'native', 'include');
-// llama.h and what it includes (directly or through ggml-backend.h).
+// llama.h and what it includes (directly or through ggml-backend.h), and the backend interface
+// structs native/outputBuffer.cpp implements (same release as the prebuilt libraries, so the same layout).
 const HEADERS = ['include/llama.h', 'ggml/include/ggml.h', 'ggml/include/ggml-cpu.h', 'ggml/include/ggml-backend.h',
-  'ggml/include/ggml-alloc.h', 'ggml/include/ggml-opt.h', 'ggml/include/gguf.h'];
+  'ggml/include/ggml-alloc.h', 'ggml/include/ggml-opt.h', 'ggml/include/gguf.h', 'ggml/src/ggml-backend-impl.h'];
 
 /** The llama.cpp release node-llama-cpp bundles (and its prebuilt libraries are built from). */
 export function bundledRelease() {

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { venvPython } from '../../scripts/parity/python-env.mjs';
 
 const ONNX_REQUIREMENTS = ['onnx>=1.15', 'onnxruntime>=1.17'];
-const TORCH_REQUIREMENTS = ['torch>=2.1', 'transformers>=4.36'];
+// transformers 5 changed BertModel.forward's positional arguments, which the tracing export passes.
+const TORCH_REQUIREMENTS = ['torch>=2.1', 'transformers>=4.36,<5'];
 
 function ensureVenv(dir, requirements, log) {
   const py = venvPython(dir);

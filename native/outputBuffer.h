@@ -1,0 +1,9 @@
+// A host buffer type for llama.cpp's per-context output buffer on the CPU (see outputBuffer.cpp).
+#pragma once
+
+namespace bge {
+
+// Gives the CPU device a host buffer type whose buffers start as untouched zero pages; idempotent.
+void UseLazyZeroOutputBuffers();
+
+}  // namespace bge
