@@ -193,11 +193,16 @@ Napi::Value NewContextObject(Napi::Env env, const std::shared_ptr<ModelState>& m
   const int32_t trainCtx = llama_model_n_ctx_train(model->model);
   state->maxSeqLen = trainCtx > 0 ? std::min(nBatch, trainCtx) : nBatch;
 
+  // llama.cpp reserves its graph for n_seq_max sequences of equal length, rounding the token count
+  // up to a multiple of n_seq_max but not the outputs, and then aborts on mean pooling's matrix
+  // product (batchTokens 300 with 256 sequences did). Give it a multiple; the limits above stay.
+  const int32_t llamaBatch = (nBatch + nSeqMax - 1) / nSeqMax * nSeqMax;
+
   llama_context_params params = llama_context_default_params();
-  params.n_ctx = static_cast<uint32_t>(nCtx);
-  params.n_batch = static_cast<uint32_t>(nBatch);
+  params.n_ctx = static_cast<uint32_t>(std::max(nCtx, llamaBatch));
+  params.n_batch = static_cast<uint32_t>(llamaBatch);
   // llama.cpp pools per micro-batch and cannot split non-causal batches: one ubatch per decode.
-  params.n_ubatch = static_cast<uint32_t>(nBatch);
+  params.n_ubatch = static_cast<uint32_t>(llamaBatch);
   params.n_seq_max = static_cast<uint32_t>(nSeqMax);
   // One KV buffer shared by all sequences keeps every sequence's capacity at n_ctx
   // (a split cache would give each only n_ctx / n_seq_max).

@@ -142,6 +142,24 @@ describe('native engine', () => {
       expect(cosine(vector, referenceEmbeddings(weights, ids).cls)).toBeGreaterThan(0.9999);
     });
 
+    // llama.cpp aborted the process on mean pooling when n_batch was not a multiple of n_seq_max
+    it('any batchTokens / maxSequences pair works with mean and cls pooling', async () => {
+      const { weights } = await fixtureWeights(FIXTURE);
+      const seqs = Array.from({ length: 12 }, (_, i) => engine.tokenize(`text number ${i} ${'with more words '.repeat(i)}`, { addSpecial: true }));
+      for (const [batchTokens, maxSequences] of [[300, 256], [100, 8], [33, 7]]) {
+        const odd = await createNativeEngine(fixturePath(FIXTURE), { threads: 1, gpu: false, batchTokens, maxSequences });
+        try {
+          for (const pooling of ['mean', 'cls'] as const) {
+            const fits = seqs.filter((s) => s.length <= batchTokens).slice(0, maxSequences);
+            const vectors = await odd.encodeBatch(fits, pooling);
+            fits.forEach((ids, i) => expect(cosine(vectors[i], referenceEmbeddings(weights, ids)[pooling])).toBeGreaterThan(0.99999));
+          }
+        } finally {
+          await odd.dispose();
+        }
+      }
+    });
+
     it('concurrent calls are serialized and each gets its own result', async () => {
       const { weights } = await fixtureWeights(FIXTURE);
       const seqs = ['first text', 'second, longer text here', 'third'].map((t) => engine.tokenize(t, { addSpecial: true }));

@@ -145,38 +145,46 @@ function positiveInt(value: number | undefined, name: string, fallback: number, 
 }
 
 /**
- * One llama context (a decode lane) for one pooling mode; its encode calls run one at a time. The context starts at
- * the micro-batch budget and is re-created larger (up to `maxCapacity`) when a longer single
- * sequence arrives, so memory follows the longest input actually seen (an ICL query with its
- * examples), not the model's training length.
+ * ggml's CPU flash attention has a tiled kernel only for decodes of at least this many tokens
+ * (GGML_FA_TILE_Q); below it, it runs row by row, which is slower than plain attention (about 2× at
+ * 20–56 tokens on an AMX Xeon, F16 and Q8_0 alike). Plain attention also keeps K and V in F32.
  */
-class PooledContext {
+export const FLASH_ATTENTION_MIN_TOKENS = 64;
+
+type CreateContext = (capacity: number, flashAttention: boolean | undefined) => NativeContext;
+
+/**
+ * A decode lane for one pooling mode; its encode calls run one at a time. It holds up to two llama
+ * contexts, each created on first use: one for decodes under FLASH_ATTENTION_MIN_TOKENS with plain
+ * attention (when `splitAttention`), and one for the rest, which starts at the micro-batch budget
+ * and is re-created larger (up to `maxCapacity`) when a longer single sequence arrives, so memory
+ * follows the longest input actually seen (an ICL query with its examples), not the model's
+ * training length.
+ */
+class Lane {
   private tail: Promise<unknown> = Promise.resolve();
-  private current: NativeContext;
+  private small: NativeContext | null = null;
+  private large: NativeContext | null = null;
   /** Encode calls queued or running here (the engine sends new work to the least loaded lane). */
   load = 0;
 
   constructor(
-    private readonly create: (capacity: number) => NativeContext,
+    private readonly create: CreateContext,
     private capacity: number,
     private readonly maxCapacity: number,
-  ) {
-    this.current = create(capacity);
-  }
-
-  get native(): NativeContext {
-    return this.current;
-  }
+    private readonly flashAttention: boolean | undefined,
+    private readonly splitAttention: boolean,
+  ) {}
 
   /** threads() is asked when the decode starts, so it sees every call made in the same tick. */
   encode(sequences: Int32Array[], signal: AbortSignal | undefined, threads: () => number): Promise<Float32Array> {
     const run = async (): Promise<Float32Array> => {
       if (signal?.aborted) throw new BgeGgufError('CANCELLED', 'encoding was cancelled by its AbortSignal');
-      this.fit(sequences.reduce((sum, s) => sum + (s?.length ?? 0), 0));
-      const onAbort = () => this.current.cancel();
+      const context = this.contextFor(sequences.reduce((sum, s) => sum + (s?.length ?? 0), 0));
+      const onAbort = () => context.cancel();
       signal?.addEventListener('abort', onAbort, { once: true });
       try {
-        return await this.current.encode(sequences, threads());
+        return await context.encode(sequences, threads());
       } finally {
         signal?.removeEventListener('abort', onAbort);
       }
@@ -187,15 +195,34 @@ class PooledContext {
     return result;
   }
 
-  /** Grows the context (next power of two) when this decode needs more tokens than it holds. */
+  /** Creates the first context now (errors surface at load rather than at the first encode). */
+  open(): void {
+    this.large ??= this.create(this.capacity, this.flashAttention);
+  }
+
+  dispose(): void {
+    this.small?.dispose();
+    this.large?.dispose();
+    this.small = this.large = null;
+  }
+
+  private contextFor(tokens: number): NativeContext {
+    if (this.splitAttention && tokens < FLASH_ATTENTION_MIN_TOKENS) {
+      return (this.small ??= this.create(FLASH_ATTENTION_MIN_TOKENS - 1, false));
+    }
+    this.fit(tokens);
+    return (this.large ??= this.create(this.capacity, this.flashAttention));
+  }
+
+  /** Grows the large context (next power of two) when this decode needs more tokens than it holds. */
   private fit(tokens: number): void {
     if (tokens <= this.capacity || this.capacity >= this.maxCapacity) return; // the addon rejects what does not fit
     let capacity = this.capacity;
     while (capacity < tokens) capacity *= 2;
     capacity = Math.min(capacity, this.maxCapacity);
-    const next = this.create(capacity);
-    this.current.dispose();
-    this.current = next;
+    const next = this.create(capacity, this.flashAttention);
+    this.large?.dispose();
+    this.large = next;
     this.capacity = capacity;
   }
 }
@@ -203,7 +230,10 @@ class PooledContext {
 export interface NativeEngineOptions extends EngineOptions {
   /** Create the first context for this pooling mode right away (later modes are created on first use). */
   pooling?: Pooling;
-  /** llama.cpp flash attention; default: llama.cpp decides (on for CPU). */
+  /**
+   * llama.cpp flash attention for every decode. Default: on the CPU, plain attention for decodes
+   * under FLASH_ATTENTION_MIN_TOKENS and llama.cpp's choice (flash) for the rest; elsewhere llama.cpp's choice.
+   */
   flashAttention?: boolean;
 }
 
@@ -231,26 +261,28 @@ export async function createNativeEngine(path: string, options: NativeEngineOpti
   const laneThreads = Math.max(1, Math.floor(threads / lanes));
   // Contexts start at the micro-batch budget and grow for one long sequence, up to the training length.
   const maxCapacity = Math.max(batchTokens, Math.min(info.trainContextLength || batchTokens, MAX_SEQUENCE_TOKENS));
-  const contexts = new Map<Pooling, PooledContext[]>();
+  const contexts = new Map<Pooling, Lane[]>();
+  const splitAttention = options.flashAttention === undefined && gpuLayers === 0;
   let disposed = false;
 
-  const newLane = (pooling: Pooling): PooledContext => {
-    const create = (capacity: number) =>
-      model.createContext({
-        pooling,
-        nBatch: capacity,
-        nSeqMax: Math.min(maxSequences, capacity),
-        threads,
-        ...(options.flashAttention === undefined ? {} : { flashAttention: options.flashAttention }),
-      });
-    try {
-      return new PooledContext(create, Math.min(batchTokens, maxCapacity), maxCapacity);
-    } catch (error) {
-      throw typedError(error, 'this model');
-    }
+  const newLane = (pooling: Pooling): Lane => {
+    const create: CreateContext = (capacity, flashAttention) => {
+      try {
+        return model.createContext({
+          pooling,
+          nBatch: capacity,
+          nSeqMax: Math.min(maxSequences, capacity),
+          threads,
+          ...(flashAttention === undefined ? {} : { flashAttention }),
+        });
+      } catch (error) {
+        throw typedError(error, 'this model');
+      }
+    };
+    return new Lane(create, Math.min(batchTokens, maxCapacity), maxCapacity, options.flashAttention, splitAttention);
   };
   /** An idle lane for this pooling mode; a new one (memory only when work overlaps) up to `lanes`; else the least loaded. */
-  const laneFor = (pooling: Pooling): PooledContext => {
+  const laneFor = (pooling: Pooling): Lane => {
     let group = contexts.get(pooling);
     if (!group) contexts.set(pooling, (group = [newLane(pooling)]));
     const idle = group.find((lane) => lane.load === 0);
@@ -272,7 +304,7 @@ export async function createNativeEngine(path: string, options: NativeEngineOpti
   const check = () => {
     if (disposed) throw new DisposedError('this model');
   };
-  if (options.pooling) laneFor(options.pooling);
+  if (options.pooling) laneFor(options.pooling).open();
 
   return {
     kind: 'native',
@@ -343,7 +375,7 @@ export async function createNativeEngine(path: string, options: NativeEngineOpti
     async dispose(): Promise<void> {
       if (disposed) return;
       disposed = true;
-      for (const group of contexts.values()) for (const lane of group) lane.native.dispose();
+      for (const group of contexts.values()) for (const lane of group) lane.dispose();
       contexts.clear();
       model.dispose();
     },
