@@ -182,7 +182,6 @@ Napi::Value LoadModel(const Napi::CallbackInfo& info) {
   if (gpuLayers.IsNumber()) params.n_gpu_layers = gpuLayers.As<Napi::Number>().Int32Value();
   params.load_mode = OptionalBool(options, "useMmap", true) ? LLAMA_LOAD_MODE_MMAP : LLAMA_LOAD_MODE_NONE;
   params.vocab_only = OptionalBool(options, "vocabOnly", false);
-  params.use_extra_bufts = OptionalBool(options, "extraBuffers", true);
 
   auto* worker = new LoadModelWorker(env, path, params);
   Napi::Promise promise = worker->Promise();
