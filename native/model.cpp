@@ -9,6 +9,7 @@
 
 #include "common.h"
 #include "context.h"
+#include "mappedPages.h"
 
 namespace bge {
 
@@ -98,6 +99,7 @@ class LoadModelWorker : public Napi::AsyncWorker {
       SetError(message_);
       return;
     }
+    if (params_.load_mode == LLAMA_LOAD_MODE_MMAP && !params_.vocab_only) ReleaseMappedPages(path_);
     state_ = std::make_shared<ModelState>();
     state_->model = model;
     state_->vocab = llama_model_get_vocab(model);

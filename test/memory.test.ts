@@ -35,9 +35,10 @@ describe('memory across load/encode/dispose', { timeout: 300_000 }, () => {
   let perModel = 0;
 
   it('a model kept alive costs tens of MB (the yardstick)', () => {
-    const held = run('held', 4);
-    perModel = (held.rss[3] - held.rss[0]) / 3;
-    expect(perModel).toBeGreaterThan(20);
+    const held = run('held', 6);
+    // the median step, so one load that the allocator served from retained memory does not shrink it
+    perModel = median(held.rss.slice(1).map((rss, i) => rss - held.rss[i]));
+    expect(perModel).toBeGreaterThan(15);
   });
 
   it('24 load/encode/dispose cycles: RSS settles (allocator retention, no per-cycle leak)', () => {
