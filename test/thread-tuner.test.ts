@@ -18,8 +18,8 @@ const count = (xs: number[], x: number) => xs.filter((y) => y === x).length;
 describe('ThreadTuner', () => {
   it('settles on one thread when one is faster (a loaded machine), re-checking all threads now and then', () => {
     const chosen = drive(new ThreadTuner(2), 13, 200, (t) => (t === 1 ? 4 : 8));
-    expect(chosen.slice(0, 3)).toEqual([2, 2, 2]);
-    expect(chosen.slice(3, 6)).toEqual([1, 1, 1]);
+    expect(chosen.slice(0, 6)).toEqual([2, 1, 2, 1, 2, 1]); // alternating trials
+    expect(chosen.slice(6, 20).every((t) => t === 1)).toBe(true);
     expect(count(chosen.slice(6), 2)).toBeGreaterThan(0); // re-checks
     expect(count(chosen.slice(6), 2)).toBeLessThan(10);
   });

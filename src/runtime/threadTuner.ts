@@ -39,9 +39,9 @@ export class ThreadTuner {
     const size = this.sizeClass(tokens);
     const [all, one] = size.times;
     size.decodes++;
-    if (all.length < MIN_SAMPLES) return this.threads;
-    if (median(all) >= TRIAL_LIMIT_MS) return this.threads;
-    if (one.length < MIN_SAMPLES) return 1;
+    if (all.length === 0 || median(all) >= TRIAL_LIMIT_MS) return this.threads;
+    // trials alternate, so a drift (caches warming, load arriving) falls on both alike
+    if (all.length < MIN_SAMPLES || one.length < MIN_SAMPLES) return one.length < all.length ? 1 : this.threads;
     const best = median(one) < median(all) ? 1 : this.threads;
     if (size.decodes % RECHECK_EVERY === 0) return best === 1 ? this.threads : 1;
     return best;
