@@ -99,13 +99,15 @@ describe('bge-gguf serve with bge-m3', () => {
       return Array.from({ length: bytes.length / 4 }, (_, i) => bytes.readFloatLE(i * 4));
     });
     expect(decoded).toEqual(rows(dense));
+    // one text alone is its own decode (in default mode a vector may move in the last digits with its batch)
+    const alone = (await model.encodeCorpus([texts[1]])).denseVecs![0];
     const cut = await post('/v1/embeddings', { input: texts[1], dimensions: 8 });
-    const head = Array.from(dense[1].subarray(0, 8));
+    const head = Array.from(alone.subarray(0, 8));
     const norm = Math.hypot(...head);
     cut.json.data[0].embedding.forEach((x: number, i: number) => expect(Math.abs(x - head[i] / norm)).toBeLessThan(1e-6));
     const ids = await post('/v1/embeddings', { input: [Array.from(model.tokenize(texts[1]))] });
     const viaIds: number[] = ids.json.data[0].embedding;
-    const dot = viaIds.reduce((s, x, i) => s + x * dense[1][i], 0);
+    const dot = viaIds.reduce((s, x, i) => s + x * alone[i], 0);
     expect(dot).toBeGreaterThan(0.999999);
   });
 

@@ -16,14 +16,7 @@ import { typedTextFailure } from './inputGuard.js';
 import { baseEmbedderSchema, callTexts, positiveInt, textList, type BaseEmbedderOptions, type EncodeProgress } from './options.js';
 import { arrayOf, checkOptions, isAbortSignal, isBoolean, isFunction, isPositiveInt, type Check, type OptionSchema } from './validate.js';
 
-export interface BGEM3FlagModelOptions extends BaseEmbedderOptions {
-  /**
-   * llama.cpp flash attention (native engine); default: llama.cpp decides (on for CPU, where it rounds
-   * K/V to F16, ~3e-4 on lexical weights of 512-token texts). Off is closer to float32 but materializes
-   * the attention matrix: heads × n² floats (16 × 8192² × 4 bytes = 4 GiB for bge-m3 at 8k tokens).
-   */
-  flashAttention?: boolean;
-}
+export type BGEM3FlagModelOptions = BaseEmbedderOptions;
 
 export interface M3EncodeOptions {
   batchSize?: number;
@@ -55,7 +48,7 @@ export interface M3Output<T extends string | string[]> {
 
 const isFiniteNumber: Check = (v) => (typeof v === 'number' && Number.isFinite(v) ? null : 'a finite number');
 
-export const bgeM3Schema: OptionSchema<BGEM3FlagModelOptions> = { ...baseEmbedderSchema, flashAttention: isBoolean };
+export const bgeM3Schema: OptionSchema<BGEM3FlagModelOptions> = baseEmbedderSchema;
 export const m3EncodeSchema: OptionSchema<M3EncodeOptions> = {
   batchSize: isPositiveInt,
   maxLength: isPositiveInt,

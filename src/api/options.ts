@@ -95,6 +95,7 @@ export const engineOptionsSchema: OptionSchema<EngineOptions> = {
   maxSequences: isPositiveInt,
   batchInvariant: isBoolean,
   parallelDecodes: isPositiveInt,
+  flashAttention: isBoolean,
 };
 
 export const baseEmbedderSchema: OptionSchema<BaseEmbedderOptions> = {

@@ -249,11 +249,6 @@ class Lane {
 export interface NativeEngineOptions extends EngineOptions {
   /** Create the first context for this pooling mode right away (later modes are created on first use). */
   pooling?: Pooling;
-  /**
-   * llama.cpp flash attention for every decode. Default: on the CPU, plain attention for decodes
-   * under FLASH_ATTENTION_MIN_TOKENS and llama.cpp's choice (flash) for the rest; elsewhere llama.cpp's choice.
-   */
-  flashAttention?: boolean;
 }
 
 /** `gguf`: the file's header when the caller has already read it (spares a second read). */

@@ -49,6 +49,14 @@ export interface EngineOptions {
   /** Largest number of sequences in one decode. */
   maxSequences?: number;
   /**
+   * llama.cpp flash attention for every decode (native engine). Default: on the CPU, plain attention
+   * for decodes under 64 tokens (ggml's flash attention is row by row there, and rounds K/V to F16)
+   * and flash attention for longer ones; on a GPU, llama.cpp's choice. `false` everywhere is closest
+   * to float32 but materializes the attention matrix: heads × n² floats (16 × 8192² × 4 bytes = 4 GiB
+   * for bge-m3 at 8k tokens).
+   */
+  flashAttention?: boolean;
+  /**
    * Make every text's vector independent of what it is batched with, bit for bit (default false):
    * each sequence is decoded on its own (decodes still run side by side on the lanes). By default
    * llama.cpp picks kernels (attention, matrix products, quantized activations, mean pooling) by
