@@ -30,11 +30,13 @@ describe('ThreadTuner', () => {
     expect(count(chosen.slice(-20), 1)).toBeLessThanOrEqual(1); // at most a re-check
   });
 
-  it('follows a change of load', () => {
+  it('follows a change of load within one re-check', () => {
     const tuner = new ThreadTuner(2);
     drive(tuner, 13, 100, (t) => (t === 1 ? 7 : 3.6));
-    const later = drive(tuner, 13, 200, (t) => (t === 1 ? 4 : 9));
-    expect(later.slice(-20).filter((t) => t === 1).length).toBeGreaterThan(15);
+    const loaded = drive(tuner, 13, 60, (t) => (t === 1 ? 4 : 9));
+    expect(loaded.slice(-20).filter((t) => t === 1).length).toBeGreaterThan(15);
+    const idle = drive(tuner, 13, 60, (t) => (t === 1 ? 7 : 3.6));
+    expect(idle.slice(-20).filter((t) => t === 2).length).toBeGreaterThan(15);
   });
 
   it('never tries one thread for decodes that are long with all of them', () => {

@@ -24,6 +24,8 @@ interface SizeClass {
   /** Recent decode times (ms) with all threads (index 0) and with one (index 1). */
   times: [number[], number[]];
   decodes: number;
+  /** The choice a re-check is trying (index into times), until its timing comes back. */
+  rechecking: 0 | 1 | null;
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -43,14 +45,21 @@ export class ThreadTuner {
     // trials alternate, so a drift (caches warming, load arriving) falls on both alike
     if (all.length < MIN_SAMPLES || one.length < MIN_SAMPLES) return one.length < all.length ? 1 : this.threads;
     const best = median(one) < median(all) ? 1 : this.threads;
-    if (size.decodes % RECHECK_EVERY === 0) return best === 1 ? this.threads : 1;
-    return best;
+    if (size.decodes % RECHECK_EVERY !== 0) return best;
+    size.rechecking = best === 1 ? 0 : 1;
+    return best === 1 ? this.threads : 1;
   }
 
   /** Records how long a decode of `tokens` tokens took with `threads` threads. */
   record(tokens: number, threads: number, ms: number): void {
     if (threads !== 1 && threads !== this.threads) return;
-    const times = this.sizeClass(tokens).times[threads === this.threads ? 0 : 1];
+    const size = this.sizeClass(tokens);
+    const arm = threads === this.threads ? 0 : 1;
+    const times = size.times[arm];
+    // A re-check that beats the choice in use means the load changed: its old timings are stale, so
+    // it starts over from this one and the alternating trials decide again.
+    if (size.rechecking === arm && ms < median(size.times[1 - arm])) times.length = 0;
+    if (size.rechecking === arm) size.rechecking = null;
     times.push(ms);
     if (times.length > WINDOW) times.shift();
   }
@@ -59,7 +68,7 @@ export class ThreadTuner {
   private sizeClass(tokens: number): SizeClass {
     const key = Math.ceil(Math.log2(Math.max(1, tokens)));
     let size = this.classes.get(key);
-    if (!size) this.classes.set(key, (size = { times: [[], []], decodes: 0 }));
+    if (!size) this.classes.set(key, (size = { times: [[], []], decodes: 0, rechecking: null }));
     return size;
   }
 }
