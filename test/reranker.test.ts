@@ -131,6 +131,19 @@ describe('FlagReranker (synthetic XLM-R, F32)', () => {
     expect(maxDiff).toBeLessThanOrEqual(1e-6);
   });
 
+  it('rank sorts by score; rankPairIds on pairIds gives the same results; a count mismatch is an error', async () => {
+    const query = 'what is a panda?';
+    const documents = pairs().slice(0, 6).map((p) => p[1]);
+    const ranked = await reranker.rank(query, documents, { topN: 4 });
+    const scores = await reranker.computeScore(documents.map((d): [string, string] => [query, d]));
+    expect(ranked.results.map((r) => r.index)).toEqual([...scores.keys()].sort((a, b) => scores[b] - scores[a] || a - b).slice(0, 4));
+    ranked.results.forEach((r) => expect(r.score).toBe(scores[r.index]));
+    const ids = await reranker.pairIds(documents.map((d): [string, string] => [query, d]));
+    expect(await reranker.rankPairIds(ids, documents, { topN: 4 })).toEqual(ranked);
+    expect(ranked.tokens).toBe(ids.reduce((sum, s) => sum + s.length, 0));
+    await expect(reranker.rankPairIds(ids.slice(1), documents)).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+  });
+
   it('normalize applies a sigmoid (option of the call or of load)', async () => {
     const cases = pairs().slice(0, 4);
     const raw = await reranker.computeScore(cases);

@@ -85,8 +85,17 @@ export class FlagReranker extends BaseReranker {
   async rank(query: string, documents: readonly string[], options: RankOptions = {}): Promise<{ results: RankedDocument[]; tokens: number }> {
     if (typeof query !== 'string') throw new InvalidInputError('rank: query must be a string');
     if (!Array.isArray(documents) || documents.some((d) => typeof d !== 'string')) throw new InvalidInputError('rank: documents must be an array of strings');
+    return this.rankPairIds(await this.pairIds(documents.map((d): RerankPair => [query, d]), options), documents, options);
+  }
+
+  /**
+   * rank() for pairs already tokenized by pairIds() (in the documents' order), so a caller that
+   * checks their token count first (the server's per-request limit) tokenizes them once.
+   */
+  async rankPairIds(ids: Int32Array[], documents: readonly string[], options: RankOptions = {}): Promise<{ results: RankedDocument[]; tokens: number }> {
+    if (!Array.isArray(ids) || ids.length !== documents.length) throw new InvalidInputError('rankPairIds: one pair of token ids per document');
     const topN = positiveInt('topN', options.topN, documents.length || 1);
-    const { scores, tokens } = await this.scoreWithTokens(documents.map((d): RerankPair => [query, d]), options);
+    const { scores, tokens } = await this.scoreIds(ids, options);
     const results = scores
       .map((score, index) => ({ index, score, document: documents[index] }))
       .sort((a, b) => b.score - a.score || a.index - b.index)
@@ -122,7 +131,11 @@ export class FlagReranker extends BaseReranker {
   private async scoreWithTokens(input: RerankPair | RerankPair[], options: ComputeScoreOptions): Promise<{ scores: number[]; tokens: number }> {
     const { pairs } = pairList(input);
     if (pairs.length === 0) return { scores: [], tokens: 0 };
-    const sequences = await this.pairIds(pairs, options);
+    return this.scoreIds(await this.pairIds(pairs, options), options);
+  }
+
+  private async scoreIds(sequences: Int32Array[], options: ComputeScoreOptions): Promise<{ scores: number[]; tokens: number }> {
+    if (sequences.length === 0) return { scores: [], tokens: 0 };
     const logits = await this.scoreSequences(sequences, positiveInt('batchSize', options.batchSize, this.batchSize), options.signal);
     const tokens = sequences.reduce((sum, s) => sum + s.length, 0);
     return { scores: (options.normalize ?? this.normalize) ? logits.map(sigmoid) : logits, tokens };

@@ -7,11 +7,11 @@ import type { EmbedResult, RerankJob } from './types.js';
  * over its token limit before any decode, scores, sorts and serializes the results array.
  */
 export async function runRerankJob(reranker: FlagReranker, job: RerankJob, signal: AbortSignal): Promise<EmbedResult> {
-  const pairs = job.documents.map((d): [string, string] => [job.query, d]);
-  const counted = (await reranker.pairIds(pairs)).reduce((sum, ids) => sum + ids.length, 0);
+  const ids = await reranker.pairIds(job.documents.map((d): [string, string] => [job.query, d]));
+  const counted = ids.reduce((sum, pair) => sum + pair.length, 0);
   if (counted > job.maxTokens) throw tooManyTokens(counted, job.maxTokens);
   if (signal.aborted) throw signal.reason;
-  const { results, tokens } = await reranker.rank(job.query, job.documents, { topN: job.topN, normalize: job.normalize, signal });
+  const { results, tokens } = await reranker.rankPairIds(ids, job.documents, { topN: job.topN, normalize: job.normalize, signal });
   const items = results.map((r) =>
     job.returnDocuments ? { index: r.index, relevance_score: r.score, document: { text: r.document } } : { index: r.index, relevance_score: r.score },
   );
