@@ -3,7 +3,7 @@ import { createWriteStream } from 'node:fs';
 import { Command, Option } from 'commander';
 import { InvalidInputError } from '../errors.js';
 import { similarityMatrix } from '../vectors/similarity.js';
-import { embedOutputs, m3OutputsUnavailable } from './embedOutputs.js';
+import { embedOutputs, m3OutputsUnavailable } from '../api/embedOutputs.js';
 import { loadModel } from './loadModel.js';
 import { addModelOptions, modelSpec } from './options.js';
 import { FORMATS, shortFloat, vectorWriter, type Format } from './output.js';

@@ -7,7 +7,7 @@ import { readGguf } from '../gguf/reader.js';
 import { defaultModel, lookupModel, lookupReranker } from '../models/registry.js';
 import { resolveModelFile } from '../models/resolve.js';
 import { poolingFromGguf } from '../runtime/types.js';
-import type { EmbedModel } from './embedOutputs.js';
+import type { EmbedModel } from '../api/embedOutputs.js';
 
 /** Which model to load and how (the CLI's --model, --pooling, --threads, --batch-size, --cpu). */
 export interface ModelSpec {

@@ -7,12 +7,8 @@
  */
 import { Embeddings, type EmbeddingsParams } from '@langchain/core/embeddings';
 import { FlagAutoModel, type AutoModelOptions } from '../api/FlagAutoModel.js';
-import type { FlagICLModel } from '../api/FlagICLModel.js';
-import type { FlagLLMModel } from '../api/FlagLLMModel.js';
 import { FlagModel } from '../api/FlagModel.js';
-import { BGEM3FlagModel } from '../api/BGEM3FlagModel.js';
-
-type Model = FlagModel | FlagICLModel | FlagLLMModel | BGEM3FlagModel;
+import { embedOutputs, type EmbedModel as Model } from '../api/embedOutputs.js';
 
 export interface BgeGgufEmbeddingsParams extends EmbeddingsParams {
   /** A loaded model, or what to load: a .gguf path, an hf: URI or a registry name (default: the embedded model). */
@@ -42,14 +38,15 @@ export class BgeGgufEmbeddings extends Embeddings {
   async embedDocuments(documents: string[]): Promise<number[][]> {
     if (documents.length === 0) return [];
     const model = await this.model();
-    const vectors = await this.caller.call(async () => (model instanceof BGEM3FlagModel ? (await model.encodeCorpus(documents)).denseVecs! : model.encodeCorpus(documents)));
-    return vectors.map((v) => Array.from(v));
+    const { dense } = await this.caller.call(() => embedOutputs(model, documents, { kind: 'corpus' }));
+    return dense.map((v) => Array.from(v));
   }
 
   async embedQuery(query: string): Promise<number[]> {
     const model = await this.model();
-    // BGE-M3: its dense vectors (what LangChain's vector stores take)
-    return Array.from(await this.caller.call(async () => (model instanceof BGEM3FlagModel ? (await model.encodeQueries(query)).denseVecs! : model.encodeQueries(query))));
+    // BGE-M3 too: its dense vectors (what LangChain's vector stores take)
+    const { dense } = await this.caller.call(() => embedOutputs(model, [query], { kind: 'queries' }));
+    return Array.from(dense[0]);
   }
 
   /** Frees a model this adapter loaded itself (one passed in stays the caller's to dispose). */

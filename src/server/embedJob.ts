@@ -1,6 +1,6 @@
 import { endianness } from 'node:os';
 import type { EncodeProgress } from '../api/options.js';
-import { embedOutputs, m3OutputsUnavailable, type EmbedModel, type EmbedOutputs } from '../cli/embedOutputs.js';
+import { embedOutputs, m3OutputsUnavailable, type EmbedModel, type EmbedOutputs } from '../api/embedOutputs.js';
 import { l2NormalizeInPlace } from '../vectors/normalize.js';
 import { ApiError } from './httpError.js';
 import type { EmbedJob, EmbedResult, ServerJob } from './types.js';

@@ -9,7 +9,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadServedModel, type ModelSpec, type ServedModel } from '../cli/loadModel.js';
 import { BgeGgufError } from '../errors.js';
-import { embedOutputs, type EmbedModel } from '../cli/embedOutputs.js';
+import { embedOutputs, type EmbedModel } from '../api/embedOutputs.js';
 import { isSmallJob, runEmbedJob, serializeResult, tooManyTokens } from './embedJob.js';
 import { toWire } from './httpError.js';
 import { ApiError } from './httpError.js';

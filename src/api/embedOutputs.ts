@@ -1,12 +1,12 @@
 /**
- * One way for the CLI and the server to embed texts with any embedder class: dense vectors from all,
+ * One way for the CLI, the server and the LangChain adapter to embed texts with any embedder class: dense vectors from all,
  * and BGE-M3's lexical weights and ColBERT vectors when asked for (BGEM3FlagModel only).
  */
-import { BGEM3FlagModel } from '../api/BGEM3FlagModel.js';
-import type { FlagICLModel } from '../api/FlagICLModel.js';
-import type { FlagLLMModel } from '../api/FlagLLMModel.js';
-import type { FlagModel } from '../api/FlagModel.js';
-import type { EncodeProgress } from '../api/options.js';
+import { BGEM3FlagModel } from './BGEM3FlagModel.js';
+import type { FlagICLModel } from './FlagICLModel.js';
+import type { FlagLLMModel } from './FlagLLMModel.js';
+import type { FlagModel } from './FlagModel.js';
+import type { EncodeProgress } from './options.js';
 import { InvalidInputError } from '../errors.js';
 import type { LexicalWeights } from '../heads/m3.js';
 import { missingM3Heads } from '../heads/m3HeadsFile.js';
