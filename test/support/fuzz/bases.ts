@@ -43,6 +43,11 @@ async function trimVocab(source: string, out: string, count: number): Promise<vo
   await writeGguf(out, entries, []);
 }
 
+/** The mutation stream of a base: the first four keep the one earlier campaigns (and their seeds) used. */
+export function caseStream(base: FuzzBase): string {
+  return ['bert', 'llama', 'gemma2', 'qwen2'].includes(base) ? '' : `${base}:`;
+}
+
 export function fuzzBasePath(base: FuzzBase): string {
   return join(fuzzDir, `base-${base}.gguf`);
 }

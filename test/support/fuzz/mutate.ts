@@ -213,9 +213,12 @@ function structural(rng: Rng, image: GgufImage, ugm: boolean): string {
   return mutateHeader(rng, image);
 }
 
-/** Case `index` of the campaign `seed` against `base`. */
-export function mutation(base: GgufImage, seed: number, index: number): Mutation {
-  const rng = new Rng(deriveSeed(seed, `case-${index}`));
+/**
+ * Case `index` of the campaign `seed` against `base`; `stream` tells apart bases whose images
+ * would otherwise draw the same edits (the XLM-R encoder is the reranker minus its head).
+ */
+export function mutation(base: GgufImage, seed: number, index: number, stream = ''): Mutation {
+  const rng = new Rng(deriveSeed(seed, `${stream}case-${index}`));
   const kind = rng.int(100);
   if (kind < 8) {
     const bytes = serializeImage(base);

@@ -42,6 +42,49 @@ function writeU32(bytes: number[], at: number, v: number): void {
   for (let k = 0; k < 4; k++) bytes[at + k] = (v >>> (8 * k)) & 0xff;
 }
 
+const offsetOf = (unit: number) => (unit >>> 10) << ((unit & 0x200) >>> 6);
+/** Bytes the runner's texts start a charsmap walk with: ASCII, the lead bytes of full-width forms, accents, CJK, ligatures. */
+const WALK_STARTS = ['a', 't', 'Ｔ', 'ï', '熊', 'ﬁ', '①', '\u0308'];
+
+/** The trie units the charsmap's walk of `text` passes (the path of its longest key prefix). */
+function walkUnits(bytes: readonly number[], trie: number, text: string): number[] {
+  const units = Math.floor(Math.min(trie, bytes.length - 4) / 4);
+  const path: number[] = [];
+  let node = units > 0 ? offsetOf(readU32(bytes as number[], 4)) : 0;
+  for (const c of Buffer.from(text, 'utf8')) {
+    node ^= c;
+    if (node >= units || (readU32(bytes as number[], 4 + node * 4) & 0x800000ff) >>> 0 !== c) break;
+    path.push(node);
+    node ^= offsetOf(readU32(bytes as number[], 4 + node * 4));
+  }
+  return path;
+}
+
+/** Kinds of corrupt unit: a BASE far past the array, the same as a leaf, a label with bit 31 (no match). */
+export type WalkCorruption = 'far-base' | 'far-leaf' | 'label-bit31';
+
+/**
+ * Corrupts unit `depth` on the charsmap's walk of `text` (where random units rarely land); the unit's
+ * index, or -1 when the walk is shorter.
+ */
+export function corruptCharsmapWalk(bytes: number[], text: string, depth: number, kind: WalkCorruption): number {
+  const at = walkUnits(bytes, readU32(bytes, 0), text)[depth];
+  if (at === undefined) return -1;
+  const old = readU32(bytes, 4 + at * 4);
+  const unit = kind === 'far-base' ? (0x1fffff << 10) | (old & 0xff) : kind === 'far-leaf' ? (0x1fffff << 10) | 0x100 | (old & 0xff) : 0x80000000 | old;
+  writeU32(bytes, 4 + at * 4, unit >>> 0);
+  return at;
+}
+
+function corruptWalk(rng: Rng, bytes: number[], trie: number): string {
+  const text = pick(rng, WALK_STARTS);
+  const depths = walkUnits(bytes, trie, text).length;
+  if (depths === 0) return `${CHARSMAP} (no walk for ${JSON.stringify(text)}, unchanged)`;
+  const kind = pick<WalkCorruption>(rng, ['far-base', 'far-leaf', 'label-bit31']);
+  const at = corruptCharsmapWalk(bytes, text, rng.int(depths), kind);
+  return `${CHARSMAP} unit ${at} on the walk of ${JSON.stringify(text)}: ${kind}`;
+}
+
 /** One edit of the charsmap's bytes (or of its type); returns its label. */
 function mutateCharsmap(rng: Rng, image: GgufImage): string {
   const value = arrayOf(image, CHARSMAP);
@@ -51,8 +94,9 @@ function mutateCharsmap(rng: Rng, image: GgufImage): string {
   }
   const bytes = value.value as number[];
   const trie = bytes.length >= 4 ? readU32(bytes, 0) : 0;
-  const op = rng.int(10);
+  const op = rng.int(12);
   switch (op) {
+    case 10: case 11: return corruptWalk(rng, bytes, trie);
     case 0: {
       // the declared trie size: past the end, exactly at it, not a multiple of 4, huge
       const size = pick(rng, [...U32_EDGES, bytes.length - 4, bytes.length - 5, bytes.length - 3, bytes.length, trie + 1, trie - 4, trie + 4]);

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BgeGgufError } from '../../../src/errors.js';
 import { BGEM3FlagModel, FlagAutoModel, FlagReranker } from '../../../src/index.js';
-import { fuzzBasePath, type FuzzBase } from './bases.js';
+import { caseStream, fuzzBasePath, type FuzzBase } from './bases.js';
 import { imageFromFile } from './image.js';
 import { mutation } from './mutate.js';
 
@@ -73,7 +73,7 @@ if (args[0] === '--files') {
     for (const index of indexList.split(',').map(Number)) {
       let made: ReturnType<typeof mutation>;
       try {
-        made = mutation(image, Number(seedArg), index);
+        made = mutation(image, Number(seedArg), index, caseStream(base as FuzzBase));
       } catch (error) {
         say({ start: index, label: 'mutation generator' }); // a fuzzer bug, reported as one (never blamed on the library)
         say({ done: index, ok: false, generatorError: String(error).slice(0, 300) });
