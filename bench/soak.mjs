@@ -91,10 +91,10 @@ if (!skip.has('concurrent')) {
 if (!skip.has('fuzz')) {
   const t0 = performance.now();
   const total = n('fuzz');
-  const share = Math.round(total * 0.2);
+  const share = Math.round(total * 0.15);
   const results = await runCampaign({
     seed: n('seed'),
-    cases: { bert: total - 3 * share, llama: share, gemma2: share, qwen2: share },
+    cases: { bert: total - 5 * share, llama: share, gemma2: share, qwen2: share, xlmr: share, 'xlmr-m3': share },
     parallel: 2,
     batchSize: 50,
     onBatch: (done, all) => process.stderr.write(`\r[soak] fuzz ${done}/${all}`),

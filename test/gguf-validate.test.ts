@@ -12,9 +12,10 @@ import { readGguf } from '../src/gguf/reader.js';
 import { GgufValueType, type GgufValue } from '../src/gguf/types.js';
 import { validateGguf } from '../src/gguf/validate.js';
 import { ensureFuzzBases, FUZZ_BASES, fuzzBasePath, fuzzDir, type FuzzBase } from './support/fuzz/bases.js';
-import { loadFilesInChild } from './support/fuzz/campaign.js';
+import { loadFilesInChild, type CaseResult } from './support/fuzz/campaign.js';
 import { cloneImage, imageFromFile, serializeImage, type GgufImage } from './support/fuzz/image.js';
 import { retypeTensor } from './support/fuzz/mutate.js';
+import { corruptCharsmapWalk } from './support/fuzz/mutateUgm.js';
 import { fixturePath, FIXTURES, repoRoot } from './support/fixtures.js';
 
 const u32 = (value: number): GgufValue => ({ type: GgufValueType.UINT32, value });
@@ -151,5 +152,77 @@ describe('the same files through the public API in a child process', () => {
       const child = spawnSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'test/support/fuzz/rawLoad.ts'), caseFile(index)], { cwd: repoRoot, encoding: 'utf8' });
       expect(['SIGABRT', 'SIGSEGV'], CASES[index].name).toContain(child.signal);
     }
+  });
+});
+
+/**
+ * XLM-R (UGM) files that pass validateGguf and llama.cpp's load but that our own Unigram tokenizer
+ * (src/tokens/unigram.ts, precompiledCharsmap.ts) cannot use; found by the fuzz campaign's xlmr bases,
+ * where they ended in INVALID_INPUT errors blaming the caller's text ("token id -1 outside the
+ * vocabulary", "precompiled charsmap: trie index out of range"), or, in llama.cpp's own UGM tokenizer,
+ * an ENCODE_FAILED with only "Index out of array bounds in XCDA array!". Each must be a CORRUPT_MODEL naming the field.
+ */
+describe('XLM-R (UGM) vocabularies our tokenizer reads, through FlagReranker and BGEM3FlagModel in a child process', () => {
+  const charsmap = (image: GgufImage) => image.kvs.find(([k]) => k === 'tokenizer.ggml.precompiled_charsmap')![1].value as number[];
+  const ugmCases: Array<Omit<CorruptCase, 'base'> & { base: 'xlmr' | 'xlmr-m3' }> = [
+    { name: 'a piece score of -Infinity ("▁")', base: 'xlmr', edit: (i) => setItem(i, 'tokenizer.ggml.scores', 6, -Infinity), field: 'tokenizer.ggml.scores[6]' },
+    { name: 'a piece score of +Infinity', base: 'xlmr-m3', edit: (i) => setItem(i, 'tokenizer.ggml.scores', 500, Infinity), field: 'tokenizer.ggml.scores[500]' },
+    {
+      name: 'a charsmap trie size llama.cpp accepts that is not whole units',
+      base: 'xlmr-m3',
+      edit: (i) => { const b = charsmap(i); b[0] = (b[0] + 1) & 0xff; },
+      field: 'tokenizer.ggml.precompiled_charsmap',
+    },
+    {
+      name: 'a charsmap trie link past the array on the walk of a full-width letter (at the first encode)',
+      base: 'xlmr',
+      edit: (i) => { expect(corruptCharsmapWalk(charsmap(i), 'Ｔ', 0, 'far-base')).toBeGreaterThan(0); },
+      field: 'tokenizer.ggml.precompiled_charsmap',
+    },
+    {
+      name: 'the same link past the array, in an encoder',
+      base: 'xlmr-m3',
+      edit: (i) => { expect(corruptCharsmapWalk(charsmap(i), 'Ｔ', 0, 'far-base')).toBeGreaterThan(0); },
+      field: 'tokenizer.ggml.precompiled_charsmap',
+    },
+    // a model property, not the caller's input: was INVALID_INPUT
+    { name: 'an encoder marked causal, loaded as BGE-M3', base: 'xlmr-m3', edit: (i) => setKey(i, 'bert.attention.causal', { type: GgufValueType.BOOL, value: true }), field: 'is a decoder model', code: 'UNSUPPORTED_MODEL' },
+  ];
+  const ugmFile = (index: number) => join(fuzzDir, `ugm-${index}.gguf`);
+  const outcomes = new Map<number, CaseResult>();
+
+  beforeAll(async () => {
+    for (const base of ['xlmr', 'xlmr-m3'] as const) {
+      const indices = [...ugmCases.keys()].filter((index) => ugmCases[index].base === base);
+      for (const index of indices) {
+        const image = cloneImage(await imageFromFile(fuzzBasePath(base)));
+        ugmCases[index].edit(image);
+        writeFileSync(ugmFile(index), serializeImage(image));
+      }
+      const results = await loadFilesInChild(indices.map(ugmFile), base);
+      results.forEach((r) => outcomes.set(indices[r.index], r));
+    }
+  });
+
+  it.each(ugmCases.map((c, index) => [c.name, index] as const))('%s → a typed error naming the field', async (_name, index) => {
+    const c = ugmCases[index];
+    await validateGguf(await readGguf(ugmFile(index)), ugmFile(index)); // the header itself is fine
+    const r = outcomes.get(index)!;
+    expect(r.death, 'killed the child').toBeUndefined();
+    expect(r.untyped, 'threw an untyped error').toBeUndefined();
+    expect({ code: r.code, named: r.message?.includes(c.field) }).toEqual({ code: c.code ?? 'CORRUPT_MODEL', named: true });
+  });
+
+  it("llama.cpp's own UGM tokenizer (add_space_prefix false) on a link past the array: CORRUPT_MODEL, not a signal", async () => {
+    const image = cloneImage(await imageFromFile(fuzzBasePath('xlmr')));
+    corruptCharsmapWalk(charsmap(image), 'Ｔ', 0, 'far-base');
+    setKey(image, 'tokenizer.ggml.add_space_prefix', { type: GgufValueType.BOOL, value: false });
+    const file = join(fuzzDir, 'ugm-llama-tokenizer.gguf');
+    writeFileSync(file, serializeImage(image));
+    const [r] = await loadFilesInChild([file], 'xlmr');
+    expect(r.death).toBeUndefined();
+    expect(r.untyped).toBeUndefined();
+    // llama.cpp's tokenizer throws "Index out of array bounds in XCDA array!" (was ENCODE_FAILED with only that text)
+    expect({ code: r.code, named: r.message?.includes('tokenizer.ggml.precompiled_charsmap') }).toEqual({ code: 'CORRUPT_MODEL', named: true });
   });
 });

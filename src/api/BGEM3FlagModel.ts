@@ -1,4 +1,4 @@
-import { InvalidInputError } from '../errors.js';
+import { BgeGgufError, InvalidInputError } from '../errors.js';
 import { decodeGroups } from '../batch/executor.js';
 import { applyLinear, type LinearHead } from '../heads/linear.js';
 import { colbertVectorsFrom, lexicalWeightsFrom, type LexicalWeights } from '../heads/m3.js';
@@ -102,7 +102,7 @@ export class BGEM3FlagModel extends BaseEmbedder {
     if (typeof pathOrUri !== 'string' || pathOrUri === '') throw new InvalidInputError('BGEM3FlagModel.load needs a GGUF path or hf: URI');
     const { engine, gguf, path } = await openModel(pathOrUri, options);
     try {
-      if (engine.info.causal) throw new InvalidInputError(`${engine.info.name} is a decoder model; BGE-M3 is an XLM-RoBERTa encoder`);
+      if (engine.info.causal) throw new BgeGgufError('UNSUPPORTED_MODEL', `${engine.info.name} is a decoder model; BGE-M3 is an XLM-RoBERTa encoder`);
       const heads = await readM3Heads(path, engine.info.embeddingDim);
       return new BGEM3FlagModel(engine, options, heads, unusedTokenIds(gguf), path);
     } catch (error) {

@@ -42,11 +42,16 @@ export async function openModel(pathOrUri: string | undefined, options: BaseEmbe
   const metadata = gguf.metadata;
   // BERT WordPiece GGUFs are tokenized by the project, exactly as HF's BertTokenizerFast (see tokens/wordpiece.ts)
   const wordPiece = metadata.get('tokenizer.ggml.model')?.value === 'bert' ? WordPieceTokenizer.fromGguf(gguf) : null;
+  // XLM-R SentencePiece (UGM) GGUFs: tokenize as HF's XLMRobertaTokenizerFast (see tokens/unigram.ts)
+  const unigram = unigramVocabFromGguf(metadata, path);
   const engine = await loadEngine(path, options, gguf);
   if (wordPiece) return { engine: withWordPieceTokenizer(engine, wordPiece), gguf, path };
-  // XLM-R SentencePiece (UGM) GGUFs: tokenize as HF's XLMRobertaTokenizerFast (see tokens/unigram.ts)
-  const unigram = unigramVocabFromGguf(metadata);
-  return { engine: unigram ? withHfUnigram(engine, unigram) : engine, gguf, path };
+  try {
+    return { engine: unigram ? withHfUnigram(engine, unigram) : engine, gguf, path };
+  } catch (error) {
+    await engine.dispose(); // a malformed charsmap (CorruptModelError) must not leak the loaded model
+    throw error;
+  }
 }
 
 let warnedUndisposed = false;

@@ -62,6 +62,18 @@ class ByteCursor {
     return Number(v);
   }
 
+  /** `count` items of `size` bytes, decoded from whole buffered chunks: one await per chunk, not per item. */
+  async items<T>(count: number, size: number, read: (buf: Buffer, at: number) => T): Promise<T[]> {
+    const out: T[] = new Array(count);
+    const perChunk = Math.max(1, Math.floor(CHUNK / size));
+    for (let i = 0; i < count; ) {
+      const k = Math.min(count - i, perChunk);
+      await this.need(k * size);
+      for (const end = i + k; i < end; i++, this.at += size) out[i] = read(this.buf, this.at);
+    }
+    return out;
+  }
+
   async string(): Promise<string> {
     const len = await this.size64('string length');
     if (len > this.remaining) throw badFile(this.path, `string length ${len} runs past the end`);
@@ -95,6 +107,21 @@ async function readScalar(c: ByteCursor, type: GgufValueType, path: string): Pro
   }
 }
 
+/** Fixed-size item types: [bytes, decoder], so a 250k-item scores array or a charsmap reads in a few chunks. */
+const FIXED_ITEMS: Partial<Record<GgufValueType, [number, (b: Buffer, at: number) => number | bigint | boolean]>> = {
+  [GgufValueType.UINT8]: [1, (b, at) => b.readUInt8(at)],
+  [GgufValueType.INT8]: [1, (b, at) => b.readInt8(at)],
+  [GgufValueType.UINT16]: [2, (b, at) => b.readUInt16LE(at)],
+  [GgufValueType.INT16]: [2, (b, at) => b.readInt16LE(at)],
+  [GgufValueType.UINT32]: [4, (b, at) => b.readUInt32LE(at)],
+  [GgufValueType.INT32]: [4, (b, at) => b.readInt32LE(at)],
+  [GgufValueType.FLOAT32]: [4, (b, at) => b.readFloatLE(at)],
+  [GgufValueType.BOOL]: [1, (b, at) => b.readUInt8(at) !== 0],
+  [GgufValueType.UINT64]: [8, (b, at) => narrow(b.readBigUInt64LE(at))],
+  [GgufValueType.INT64]: [8, (b, at) => narrow(b.readBigInt64LE(at))],
+  [GgufValueType.FLOAT64]: [8, (b, at) => b.readDoubleLE(at)],
+};
+
 async function readValue(c: ByteCursor, path: string, key: string): Promise<GgufValue> {
   const type = (await c.u32()) as GgufValueType;
   if (type !== GgufValueType.ARRAY) {
@@ -104,6 +131,8 @@ async function readValue(c: ByteCursor, path: string, key: string): Promise<Gguf
   if (itemType === GgufValueType.ARRAY) throw badFile(path, `nested arrays (key ${key}) are not supported`);
   const count = await c.size64('array length');
   if (count > c.remaining) throw badFile(path, `array ${key} claims ${count} items`);
+  const fixed = FIXED_ITEMS[itemType];
+  if (fixed) return { type: GgufValueType.ARRAY, itemType, value: await c.items(count, fixed[0], fixed[1]) } as GgufValue;
   const value: Array<string | number | bigint | boolean> = new Array(count);
   for (let i = 0; i < count; i++) value[i] = await readScalar(c, itemType, path);
   return { type: GgufValueType.ARRAY, itemType, value };

@@ -3,7 +3,7 @@
  * pooling chosen per call (one llama context per pooling mode, created on first use).
  */
 import { basename } from 'node:path';
-import { BgeGgufError, DisposedError, InvalidInputError, ModelNotFoundError } from '../errors.js';
+import { BgeGgufError, CorruptModelError, DisposedError, InvalidInputError, ModelNotFoundError } from '../errors.js';
 import {
   hasGpuDevice,
   isAddonBuilt,
@@ -340,6 +340,11 @@ export async function createNativeEngine(path: string, options: NativeEngineOpti
       try {
         return model.tokenize(text, opts?.addSpecial ?? false, opts?.parseSpecial ?? false);
       } catch (error) {
+        // llama.cpp's UGM tokenizer checks the charsmap only as it walks it, on the text at hand
+        const message = (error as Error)?.message ?? '';
+        if (!(error as { code?: string })?.code && /charsmap|XCDA/.test(message)) {
+          throw new CorruptModelError(path, 'tokenizer.ggml.precompiled_charsmap', `makes llama.cpp's tokenizer fail (${message})`);
+        }
         throw typedError(error, 'this model');
       }
     },

@@ -9,7 +9,9 @@
  * normalizes the result again, which leaves text normalized this way unchanged in practice
  * (measured by scripts/parity/xlmr-tokenizer-parity.ts).
  */
-import { InvalidInputError } from '../errors.js';
+import { CorruptModelError } from '../errors.js';
+
+const FIELD = 'tokenizer.ggml.precompiled_charsmap';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -20,11 +22,14 @@ export class PrecompiledCharsmap {
   private readonly units: Uint32Array;
   private readonly replacements: Uint8Array;
 
-  constructor(charsmap: Uint8Array) {
-    if (charsmap.length < 4) throw new InvalidInputError('precompiled charsmap is too short');
+  /** `source` (the GGUF's path) names the file in the CorruptModelError a malformed charsmap raises. */
+  constructor(charsmap: Uint8Array, private readonly source = 'the model') {
+    if (charsmap.length < 4) throw new CorruptModelError(source, FIELD, `has ${charsmap.length} bytes, too few for its trie size`);
     const view = new DataView(charsmap.buffer, charsmap.byteOffset, charsmap.byteLength);
     const trieBytes = view.getUint32(0, true);
-    if (trieBytes % 4 !== 0 || 4 + trieBytes > charsmap.length) throw new InvalidInputError('precompiled charsmap: bad trie size');
+    if (trieBytes % 4 !== 0 || 4 + trieBytes > charsmap.length) {
+      throw new CorruptModelError(source, FIELD, `declares a ${trieBytes}-byte trie in ${charsmap.length} bytes`);
+    }
     this.units = new Uint32Array(trieBytes / 4);
     for (let i = 0; i < this.units.length; i++) this.units[i] = view.getUint32(4 + i * 4, true);
     this.replacements = charsmap.subarray(4 + trieBytes);
@@ -34,7 +39,7 @@ export class PrecompiledCharsmap {
   firstPrefixReplacement(bytes: Uint8Array): string | null {
     const units = this.units;
     const at = (i: number) => {
-      if (i >= units.length) throw new InvalidInputError('precompiled charsmap: trie index out of range');
+      if (i >= units.length) throw new CorruptModelError(this.source, FIELD, `has a trie link to unit ${i} of ${units.length}`);
       return units[i];
     };
     const offset = (unit: number) => (unit >>> 10) << ((unit & (1 << 9)) >>> 6);

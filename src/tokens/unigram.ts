@@ -6,6 +6,7 @@
  * as one fused <unk>. llama.cpp's UGM tokenizer normalizes by longest byte prefix over the whole
  * text instead, which differs on decomposed and combining sequences; this one matches HF.
  */
+import { CorruptModelError } from '../errors.js';
 import type { Engine, TokenizeOptions } from '../runtime/types.js';
 import { hfPrecompiledNormalize, PrecompiledCharsmap } from './precompiledCharsmap.js';
 import { specialTokens } from './truncate.js';
@@ -21,6 +22,8 @@ export interface UnigramVocab {
   types: readonly number[];
   charsmap: Uint8Array | null;
   unkId: number;
+  /** The GGUF's path, named by the CorruptModelError a malformed charsmap raises. */
+  source?: string;
 }
 
 export class UnigramTokenizer {
@@ -46,7 +49,7 @@ export class UnigramTokenizer {
     this.unkScore = minScore - UNK_PENALTY;
     this.scores = vocab.scores;
     this.unkId = vocab.unkId;
-    this.charsmap = vocab.charsmap ? new PrecompiledCharsmap(vocab.charsmap) : null;
+    this.charsmap = vocab.charsmap ? new PrecompiledCharsmap(vocab.charsmap, vocab.source) : null;
   }
 
   /** Ids without special tokens. */
@@ -149,8 +152,11 @@ export function withHfUnigram(engine: Engine, vocab: UnigramVocab): Engine {
   };
 }
 
-/** The UnigramVocab of an XLM-RoBERTa UGM GGUF (tokenizer.ggml.model "t5", fairseq's special ids, a charsmap), or null. */
-export function unigramVocabFromGguf(metadata: Map<string, { value: unknown }>): UnigramVocab | null {
+/**
+ * The UnigramVocab of an XLM-RoBERTa UGM GGUF (tokenizer.ggml.model "t5", fairseq's special ids, a charsmap), or null.
+ * An infinite score is a CorruptModelError: the Viterbi search would find no path through its piece.
+ */
+export function unigramVocabFromGguf(metadata: Map<string, { value: unknown }>, path = 'the model'): UnigramVocab | null {
   if (metadata.get('tokenizer.ggml.model')?.value !== 't5') return null;
   const tokens = metadata.get('tokenizer.ggml.tokens')?.value;
   const scores = metadata.get('tokenizer.ggml.scores')?.value;
@@ -163,5 +169,7 @@ export function unigramVocabFromGguf(metadata: Map<string, { value: unknown }>):
   if (!Array.isArray(tokens) || !Array.isArray(scores) || !Array.isArray(types) || !Array.isArray(charsmap) || !prefix || !merge) return null;
   // fairseq's first ids mark XLM-RoBERTa's vocabulary (bge-m3, bge-reranker-*); T5 and others keep llama.cpp's tokenizer
   if (tokens[0] !== '<s>' || tokens[1] !== '<pad>' || tokens[2] !== '</s>' || tokens[3] !== '<unk>') return null;
-  return { tokens, scores, types, charsmap: Uint8Array.from(charsmap as number[]), unkId: unk === undefined ? 3 : Number(unk) };
+  const infinite = scores.findIndex((score) => !Number.isFinite(score));
+  if (infinite >= 0) throw new CorruptModelError(path, `tokenizer.ggml.scores[${infinite}]`, `is ${scores[infinite]}; piece scores must be finite`);
+  return { tokens, scores, types, charsmap: Uint8Array.from(charsmap as number[]), unkId: unk === undefined ? 3 : Number(unk), source: path };
 }

@@ -2,8 +2,10 @@
  * The fuzzer's seed models: a tiny BERT (arch "bert", WordPiece) and a tiny Mistral (arch "llama",
  * SentencePiece), each with the first tokens of a real vocabulary so llama.cpp loads them in
  * milliseconds; a Gemma-2 and a Qwen2 derived from the Mistral one (their extra keys and tensors;
- * Qwen2 with the first tokens and the merges among them of Qwen2's byte-level BPE vocabulary).
- * Written into test/fixtures/fuzz/ on first use.
+ * Qwen2 with the first tokens and the merges among them of Qwen2's byte-level BPE vocabulary); two
+ * XLM-RoBERTa models (arch "bert", UGM tokenizer with XLM-R's scores, token types and precompiled
+ * charsmap): a reranker (rank pooling, classifier head, as bge-reranker-v2-m3) and the same encoder
+ * without the head, CLS-pooled (as bge-m3). Written into test/fixtures/fuzz/ on first use.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { rename } from 'node:fs/promises';
@@ -17,12 +19,15 @@ import { bgeVocabPath, fixtureDir } from '../fixtures.js';
 import { spmVocabPath } from '../mistralFixture.js';
 import { writeSyntheticBert } from '../synthetic/bert.js';
 import { writeSyntheticMistral } from '../synthetic/mistral.js';
+import { writeSyntheticXlmr } from '../synthetic/xlmr.js';
+import { xlmrVocabPath } from '../xlmrFixture.js';
 import { imageFromFile, serializeImage, type GgufImage } from './image.js';
 
-export type FuzzBase = 'bert' | 'llama' | 'gemma2' | 'qwen2';
-export const FUZZ_BASES: readonly FuzzBase[] = ['bert', 'llama', 'gemma2', 'qwen2'];
+export type FuzzBase = 'bert' | 'llama' | 'gemma2' | 'qwen2' | 'xlmr' | 'xlmr-m3';
+export const FUZZ_BASES: readonly FuzzBase[] = ['bert', 'llama', 'gemma2', 'qwen2', 'xlmr', 'xlmr-m3'];
 
 const VOCAB_TOKENS = 2400; // bge: specials, characters and ~400 whole words; llama: specials, bytes, pieces
+const XLMR_VOCAB_TOKENS = 1200; // XLM-R: specials, the commonest pieces and characters, <mask> moved to the last id
 
 export const fuzzDir = join(fixtureDir, 'fuzz');
 
@@ -36,6 +41,11 @@ async function trimVocab(source: string, out: string, count: number): Promise<vo
     entries.push([key, perToken ? { ...value, value: value.value.slice(0, count) } as GgufValue : value]);
   }
   await writeGguf(out, entries, []);
+}
+
+/** The mutation stream of a base: the first four keep the one earlier campaigns (and their seeds) used. */
+export function caseStream(base: FuzzBase): string {
+  return ['bert', 'llama', 'gemma2', 'qwen2'].includes(base) ? '' : `${base}:`;
 }
 
 export function fuzzBasePath(base: FuzzBase): string {
@@ -60,6 +70,20 @@ export async function ensureFuzzBases(): Promise<void> {
       layers: 2, hidden: 16, heads: 2, kvHeads: 1, ffn: 32, contextLength: 64, type: GgmlType.F32, seed: 11, vocabGguf: vocab,
     });
     await rename(`${llama}.tmp`, llama);
+  }
+  const xlmr = fuzzBasePath('xlmr');
+  if (!existsSync(xlmr)) {
+    await writeSyntheticXlmr(`${xlmr}.tmp`, {
+      layers: 2, hidden: 16, heads: 2, ffn: 32, maxPositions: 64, type: GgmlType.F32, seed: 13, vocabGguf: xlmrVocabPath(), vocabSize: XLMR_VOCAB_TOKENS,
+    });
+    await rename(`${xlmr}.tmp`, xlmr);
+  }
+  const m3 = fuzzBasePath('xlmr-m3');
+  if (!existsSync(m3)) {
+    const image = await imageFromFile(xlmr);
+    toXlmrEncoder(image);
+    writeFileSync(`${m3}.tmp`, serializeImage(image));
+    await rename(`${m3}.tmp`, m3);
   }
   for (const arch of ['gemma2', 'qwen2'] as const) {
     const path = fuzzBasePath(arch);
@@ -104,6 +128,14 @@ async function toGemma2(image: GgufImage): Promise<void> {
     addOnes(image, `blk.${i}.post_attention_norm.weight`, hidden);
     addOnes(image, `blk.${i}.post_ffw_norm.weight`, hidden);
   }
+}
+
+/** The reranker without its classifier head (tensors cls.*, the labels), CLS-pooled: bge-m3's layout. */
+function toXlmrEncoder(image: GgufImage): void {
+  image.tensors = image.tensors.filter((t) => !t.name.startsWith('cls.'));
+  image.kvs = image.kvs.filter(([key]) => key !== 'bert.classifier.output_labels');
+  image.kvs.find(([key]) => key === 'bert.pooling_type')![1] = u32(2);
+  image.kvs.find(([key]) => key === 'general.name')![1] = { type: GgufValueType.STRING, value: 'synthetic-xlmr-encoder' };
 }
 
 /** Qwen2's BPE vocabulary cut to the base's token count, keeping the merges whose parts and result survive. */

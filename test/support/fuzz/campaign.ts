@@ -42,7 +42,7 @@ interface Batch {
 
 /** One child over `batch`; results in the child's own case numbering (positions in `files` in files mode). */
 function runBatch(batch: Batch, seed: number, caseTimeoutMs: number, files?: string[]): Promise<CaseResult[]> {
-  const args = files ? ['--files', ...files] : [batch.base, String(seed), batch.indices.join(',')];
+  const args = files ? ['--files', batch.base, ...files] : [batch.base, String(seed), batch.indices.join(',')];
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'test/support/fuzz/runner.ts'), ...args], {
       cwd: repoRoot,
@@ -110,8 +110,8 @@ export async function runCampaign(options: CampaignOptions): Promise<CaseResult[
 }
 
 /**
- * Loads and encodes each file in a child process (a fresh child after a death, so every file is
- * tried); `base` only labels the results.
+ * Loads and runs each file in a child process (a fresh child after a death, so every file is
+ * tried) with the public API of `base` (a reranker's computeScore for 'xlmr', encode otherwise).
  */
 export async function loadFilesInChild(files: string[], base: FuzzBase = 'bert'): Promise<CaseResult[]> {
   const all: CaseResult[] = [];

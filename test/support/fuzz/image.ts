@@ -91,6 +91,13 @@ function scalar(out: Bytes, type: GgufValueType, v: unknown): void {
   }
 }
 
+/** A byte array (a precompiled charsmap: 100k+ items) in one piece; each item wraps modulo 256, as scalar() writes it. */
+function byteArray(items: readonly unknown[]): Buffer {
+  const bytes = Buffer.alloc(items.length);
+  items.forEach((v, i) => { bytes[i] = typeof v === 'bigint' ? Number(BigInt.asUintN(8, v)) : Number(v); });
+  return bytes;
+}
+
 export function serializeImage(image: GgufImage): Buffer {
   const out = new Bytes();
   out.u32(image.magic);
@@ -103,7 +110,8 @@ export function serializeImage(image: GgufImage): Buffer {
     if (value.type === GgufValueType.ARRAY) {
       out.u32(value.itemType);
       out.u64(value.value.length);
-      for (const item of value.value) scalar(out, value.itemType, item);
+      if (value.itemType === GgufValueType.UINT8 || value.itemType === GgufValueType.INT8) out.push(byteArray(value.value));
+      else for (const item of value.value) scalar(out, value.itemType, item);
     } else {
       scalar(out, value.type, value.value);
     }

@@ -1,11 +1,13 @@
 /**
  * Seeded mutations of a GGUF image: metadata values (edge numbers, wrong types, removed and added
  * keys), tokenizer arrays, tensor infos (shapes, types, offsets, names), header fields, byte flips
- * and truncation. mutation(base, seed, index) is a pure function: a case is named by its index.
+ * and truncation; on a UGM (XLM-R) base also the SentencePiece-unigram edits of mutateUgm.ts.
+ * mutation(base, seed, index) is a pure function: a case is named by its index.
  */
 import { GgufValueType, type GgufValue } from '../../../src/gguf/types.js';
 import { deriveSeed, Rng } from '../synthetic/random.js';
 import { cloneImage, serializeImage, type GgufImage } from './image.js';
+import { isUgm, mutateUgm } from './mutateUgm.js';
 
 export interface Mutation {
   label: string;
@@ -178,8 +180,9 @@ function mutateHeader(rng: Rng, image: GgufImage): string {
   return `alignment ${image.alignment}`;
 }
 
-/** One structural edit; returns its label. */
-function structural(rng: Rng, image: GgufImage): string {
+/** One structural edit (a UGM one for 40% of a UGM base's edits); returns its label. */
+function structural(rng: Rng, image: GgufImage, ugm: boolean): string {
+  if (ugm && rng.int(100) < 40) return mutateUgm(rng, image);
   const arch = String(image.kvs.find(([k]) => k === 'general.architecture')?.[1].value ?? 'bert');
   const r = rng.int(100);
   const scalars = image.kvs.filter(([, v]) => v.type !== GgufValueType.ARRAY);
@@ -210,9 +213,12 @@ function structural(rng: Rng, image: GgufImage): string {
   return mutateHeader(rng, image);
 }
 
-/** Case `index` of the campaign `seed` against `base`. */
-export function mutation(base: GgufImage, seed: number, index: number): Mutation {
-  const rng = new Rng(deriveSeed(seed, `case-${index}`));
+/**
+ * Case `index` of the campaign `seed` against `base`; `stream` tells apart bases whose images
+ * would otherwise draw the same edits (the XLM-R encoder is the reranker minus its head).
+ */
+export function mutation(base: GgufImage, seed: number, index: number, stream = ''): Mutation {
+  const rng = new Rng(deriveSeed(seed, `${stream}case-${index}`));
   const kind = rng.int(100);
   if (kind < 8) {
     const bytes = serializeImage(base);
@@ -229,6 +235,7 @@ export function mutation(base: GgufImage, seed: number, index: number): Mutation
   const image = cloneImage(base);
   const edits = kind < 85 ? 1 : 2 + rng.int(2);
   const labels: string[] = [];
-  for (let e = 0; e < edits; e++) labels.push(structural(rng, image));
+  const ugm = isUgm(base);
+  for (let e = 0; e < edits; e++) labels.push(structural(rng, image, ugm));
   return { label: labels.join('; '), bytes: serializeImage(image) };
 }

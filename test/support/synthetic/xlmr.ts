@@ -65,7 +65,11 @@ function check(o: SyntheticXlmrOptions): void {
   if (o.type !== GgmlType.F32 && o.type !== GgmlType.F16) throw new InvalidInputError('synthetic XLM-R: type must be F32 or F16');
 }
 
-/** The tokenizer.ggml.* entries of a UGM vocab GGUF, the per-token arrays cut to vocabSize. */
+/**
+ * The tokenizer.ggml.* entries of a UGM vocab GGUF, the per-token arrays cut to vocabSize. A special
+ * id the cut leaves out (XLM-R's <mask> is its last token, 250001) takes one of the last slots of the
+ * cut vocabulary with its text, score and type, as a real vocabulary keeps every special token in range.
+ */
 export async function readUgmVocab(path: string, vocabSize?: number): Promise<{ entries: Array<[string, GgufValue]>; vocabSize: number }> {
   const file = await readGguf(path);
   const model = file.metadata.get('tokenizer.ggml.model')?.value;
@@ -74,9 +78,20 @@ export async function readUgmVocab(path: string, vocabSize?: number): Promise<{ 
   if (!tokens || tokens.type !== GgufValueType.ARRAY) throw new InvalidInputError(`${path}: no tokenizer.ggml.tokens`);
   const size = Math.min(vocabSize ?? tokens.value.length, tokens.value.length);
   const perToken = new Set(['tokenizer.ggml.tokens', 'tokenizer.ggml.scores', 'tokenizer.ggml.token_type']);
+  const cutIds = [...file.metadata]
+    .filter(([key, v]) => /^tokenizer\.ggml\.\w+_token_id$/.test(key) && v.type !== GgufValueType.ARRAY && Number(v.value) >= size)
+    .map(([key, v]) => [key, Number(v.value)] as const);
+  if (cutIds.length > size) throw new InvalidInputError(`${path}: vocabSize ${size} leaves no room for the special tokens`);
+  const slot = new Map(cutIds.map(([key], i) => [key, size - cutIds.length + i]));
   const entries: Array<[string, GgufValue]> = [...file.metadata]
     .filter(([key]) => key.startsWith('tokenizer.ggml.'))
-    .map(([key, value]) => [key, perToken.has(key) && value.type === GgufValueType.ARRAY ? { ...value, value: value.value.slice(0, size) } : value]);
+    .map(([key, value]) => {
+      if (slot.has(key)) return [key, { ...value, value: slot.get(key)! } as GgufValue];
+      if (!perToken.has(key) || value.type !== GgufValueType.ARRAY) return [key, value];
+      const items = value.value.slice(0, size);
+      for (const [idKey, id] of cutIds) items[slot.get(idKey)!] = value.value[id];
+      return [key, { ...value, value: items } as GgufValue];
+    });
   return { entries, vocabSize: size };
 }
 
