@@ -2,29 +2,16 @@
 // onnxruntime (quantization), plus torch and transformers (export) unless BGE_GGUF_BENCH_TORCH_VENV
 // names a venv that already has those two (torch from PyPI is several GB).
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { venvPython } from '../../scripts/parity/python-env.mjs';
+import { ensureVenv as ensureVenvWith, venvPython } from '../../scripts/parity/python-env.mjs';
 
 const ONNX_REQUIREMENTS = ['onnx>=1.15', 'onnxruntime>=1.17'];
 // transformers 5 changed BertModel.forward's positional arguments, which the tracing export passes.
 const TORCH_REQUIREMENTS = ['torch>=2.1', 'transformers>=4.36,<5'];
 
 function ensureVenv(dir, requirements, log) {
-  const py = venvPython(dir);
-  const marker = join(dir, '.bge-gguf-requirements');
-  const wanted = requirements.join('\n');
-  if (existsSync(py) && existsSync(marker) && readFileSync(marker, 'utf8') === wanted) return py;
-  log(`creating ${dir} (${requirements.join(', ')})`);
-  const base = process.env.PYTHON || 'python3';
-  try {
-    if (!existsSync(py)) execFileSync(base, ['-m', 'venv', dir], { stdio: 'inherit' });
-    execFileSync(py, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', ...requirements], { stdio: 'inherit', timeout: 30 * 60_000 });
-  } catch (error) {
-    throw new Error(`bench: could not set up ${dir} (${error.message}); it needs ${base} with venv and pip, and PyPI`);
-  }
-  writeFileSync(marker, wanted);
-  return py;
+  return ensureVenvWith(dir, log, { requirements, purpose: 'bench: the ONNX export environment', timeoutMs: 30 * 60_000 });
 }
 
 function sitePackages(venvDir) {

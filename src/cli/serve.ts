@@ -5,22 +5,16 @@
 import { isIP } from 'node:net';
 import { Command } from 'commander';
 import { buildApp } from '../server/app.js';
-import { DEFAULT_LIMITS } from '../server/context.js';
+import { DEFAULT_LIMITS, type ServerLimits } from '../server/context.js';
 import { ModelHost } from '../server/modelHost.js';
 import { modelName } from './loadModel.js';
 import { addModelOptions, integer, modelSpec } from './options.js';
 
-interface ServeOptions {
+interface ServeOptions extends ServerLimits {
   port: number;
   host: string;
   apiKey?: string;
   cors?: true | string;
-  maxBodyBytes: number;
-  maxTexts: number;
-  maxTokensPerRequest: number;
-  timeoutMs: number;
-  concurrency: number;
-  maxQueue: number;
   modelName?: string;
   logLevel: string;
   model?: string;
