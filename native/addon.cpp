@@ -11,6 +11,7 @@
 #include "ggml-backend.h"
 #include "llama.h"
 #include "model.h"
+#include "outputBuffer.h"
 
 #ifndef BGE_GGUF_DYNAMIC_BACKENDS
 #define BGE_GGUF_DYNAMIC_BACKENDS 0
@@ -56,6 +57,7 @@ Napi::Value Init(const Napi::CallbackInfo& info) {
       }
     }
     llama_backend_init();
+    UseLazyZeroOutputBuffers();  // once the CPU backend is loaded, before any context
   });
   return env.Undefined();
 }

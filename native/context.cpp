@@ -7,7 +7,6 @@
 #include <vector>
 
 #include "common.h"
-#include "outputBuffer.h"
 
 namespace bge {
 
@@ -219,7 +218,6 @@ Napi::Value NewContextObject(Napi::Env env, const std::shared_ptr<ModelState>& m
   params.abort_callback = AbortRequested;
   params.abort_callback_data = state.get();
 
-  UseLazyZeroOutputBuffers();
   BeginLogCapture();
   state->ctx = llama_init_from_model(model->model, params);
   const std::string log = TakeCapturedLog();

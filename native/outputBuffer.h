@@ -3,7 +3,7 @@
 
 namespace bge {
 
-// Gives the CPU device a host buffer type whose buffers start as untouched zero pages; idempotent.
+// Gives the CPU device a host buffer type whose buffers start as untouched zero pages (addon init).
 void UseLazyZeroOutputBuffers();
 
 }  // namespace bge
