@@ -50,3 +50,15 @@ export async function timed(fn) {
 export function sample(vectors, n = 3) {
   return vectors.slice(0, n).map((v) => Array.from(v));
 }
+
+/**
+ * Steady-state single-call latencies (ms) of fn over texts: an untimed round of the first 24 comes
+ * first, for every contender alike (bge-gguf's thread tuner times one thread against all of them on
+ * the first few decodes of each size; other runtimes warm caches and allocators).
+ */
+export async function latencies(texts, fn) {
+  for (const text of texts.slice(0, 24)) await fn(text);
+  const ms = [];
+  for (const text of texts) ms.push((await timed(() => fn(text))).ms);
+  return ms;
+}

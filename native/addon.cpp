@@ -12,6 +12,7 @@
 #include "llama.h"
 #include "model.h"
 #include "outputBuffer.h"
+#include "attention/backend.h"
 
 #ifndef BGE_GGUF_DYNAMIC_BACKENDS
 #define BGE_GGUF_DYNAMIC_BACKENDS 0
@@ -58,6 +59,7 @@ Napi::Value Init(const Napi::CallbackInfo& info) {
     }
     llama_backend_init();
     UseLazyZeroOutputBuffers();  // once the CPU backend is loaded, before any context
+    RegisterAttentionBackend();
   });
   return env.Undefined();
 }
@@ -90,6 +92,15 @@ Napi::Value Devices(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// attention() -> {kernel, operations}: which kernel runs CPU flash attention, and how often it has.
+Napi::Value Attention(const Napi::CallbackInfo& info) {
+  const AttentionStatus status = GetAttentionStatus();
+  Napi::Object out = Napi::Object::New(info.Env());
+  out.Set("kernel", status.kernel);
+  out.Set("operations", Napi::Number::New(info.Env(), static_cast<double>(status.operations)));
+  return out;
+}
+
 Napi::Value SystemInfo(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), llama_print_system_info()); }
 
 }  // namespace
@@ -105,6 +116,7 @@ static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("dynamicBackends", Napi::Boolean::New(env, BGE_GGUF_DYNAMIC_BACKENDS != 0));
   exports.Set("init", Napi::Function::New(env, Init, "init"));
   exports.Set("devices", Napi::Function::New(env, Devices, "devices"));
+  exports.Set("attention", Napi::Function::New(env, Attention, "attention"));
   exports.Set("systemInfo", Napi::Function::New(env, SystemInfo, "systemInfo"));
   exports.Set("loadModel", Napi::Function::New(env, LoadModel, "loadModel"));
   exports.Set("applyLinear", Napi::Function::New(env, ApplyLinear, "applyLinear"));

@@ -105,6 +105,7 @@ class LoadModelWorker : public Napi::AsyncWorker {
     state_->vocab = llama_model_get_vocab(model);
     state_->path = path_;
     state_->vocabOnly = params_.vocab_only;
+    state_->onCpu = params_.n_gpu_layers == 0;
   }
 
   void OnOK() override {

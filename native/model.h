@@ -21,6 +21,7 @@ struct ModelState {
   const llama_vocab* vocab = nullptr;
   std::string path;
   bool vocabOnly = false;
+  bool onCpu = true;  // no layer offloaded to a GPU
   bool disposed = false;  // JS thread only
   std::vector<std::weak_ptr<ContextState>> contexts;  // JS thread only
 

@@ -1,70 +1,84 @@
 /**
- * By default a CPU decode under FLASH_ATTENTION_MIN_TOKENS runs plain attention (ggml's flash
- * attention is row by row there, and rounds K and V to F16), longer ones flash attention. Checked
- * by behaviour: a default engine's vectors equal, bit for bit, those of an engine pinned to the
- * attention that length should get, and the short ones are closer to the float64 reference.
+ * Which attention a CPU decode gets when flashAttention is unset, checked by behaviour: the default
+ * engine's vectors equal, bit for bit, those of an engine pinned to the attention it should get.
+ * - With llama.cpp's own kernel (BGE_GGUF_ATTENTION=ggml, CPUs without AVX2), decodes under 64
+ *   tokens get plain attention (ggml's flash attention is row by row there and rounds Q, K and V
+ *   to F16), longer ones flash attention.
+ * - With the addon's kernel (native/attention; x86-64 with AVX2), the line is at 16 tokens.
+ * A packed batch counts its total tokens.
+ * Either way short decodes stay as close to the float64 reference as plain attention gets.
+ * Each kernel runs in a child process (the choice is made when the addon loads).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createNativeEngine, FLASH_ATTENTION_MIN_TOKENS } from '../src/runtime/native.js';
-import type { Engine } from '../src/runtime/types.js';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { plainAttentionBelow } from '../src/runtime/native.js';
+import { loadAddon } from '../src/runtime/nativeBinding.js';
 import { referenceEmbeddings } from './support/bertReference.js';
-import { fixturePath, fixtureWeights } from './support/fixtures.js';
+import { fixturePath, fixtureWeights, repoRoot } from './support/fixtures.js';
 
 const FIXTURE = 'tiny-bert-f32.gguf';
-const sequence = (length: number) => Int32Array.from({ length }, (_, i) => (i === 0 ? 101 : i === length - 1 ? 102 : 1000 + ((i * 7919) % 28000)));
-/** max |a/|a| - b| (the reference is L2-normalized; the engine returns the pooled state). */
-const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  let norm = 0;
-  for (let i = 0; i < a.length; i++) norm += a[i] * a[i];
-  norm = Math.sqrt(norm);
-  let max = 0;
-  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i] / norm - b[i]));
-  return max;
-};
+const LENGTHS = [3, 13, 15, 16, 40, 63, 64, 200, 512];
+const sequence = (length: number) => Array.from({ length }, (_, i) => (i === 0 ? 101 : i === length - 1 ? 102 : 1000 + ((i * 7919) % 28000)));
+
+interface SplitResult {
+  kernel: string;
+  results: Record<string, { equals: string; vectors: number[][] }>;
+}
+
+function runChild(attention: 'default' | 'ggml'): SplitResult {
+  const env = { ...process.env };
+  if (attention === 'ggml') env.BGE_GGUF_ATTENTION = 'ggml';
+  else delete env.BGE_GGUF_ATTENTION;
+  const out = execFileSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'test/support/attentionSplitChild.ts'), fixturePath(FIXTURE), LENGTHS.join(',')], {
+    cwd: repoRoot,
+    env,
+    encoding: 'utf8',
+  });
+  return JSON.parse(out.trim().split('\n').pop()!);
+}
 
 describe('attention by decode size (CPU, flashAttention unset)', () => {
-  const engines: Record<'auto' | 'flash' | 'plain', Engine> = {} as never;
-  beforeAll(async () => {
-    const path = fixturePath(FIXTURE);
-    engines.auto = await createNativeEngine(path, { threads: 2, parallelDecodes: 1, gpu: false });
-    engines.flash = await createNativeEngine(path, { threads: 2, parallelDecodes: 1, gpu: false, flashAttention: true });
-    engines.plain = await createNativeEngine(path, { threads: 2, parallelDecodes: 1, gpu: false, flashAttention: false });
-  });
-  afterAll(async () => {
-    for (const engine of Object.values(engines)) await engine?.dispose();
-  });
+  const ownKernel = loadAddon('cpu').addon.attention().kernel !== 'ggml';
+  let withGgml: SplitResult;
+  let withDefault: SplitResult;
+  beforeAll(() => {
+    withGgml = runChild('ggml');
+    withDefault = runChild('default');
+  }, 120_000);
 
-  const encode = async (engine: Engine, ids: Int32Array) => (await engine.encodeBatch([ids], 'cls'))[0];
+  const expectSplit = (result: SplitResult, below: number) => {
+    for (const length of LENGTHS) expect([length, result.results[length].equals]).toEqual([length, length < below ? 'plain' : 'flash']);
+    expect(result.results.packed.equals).toBe(108 < below ? 'plain' : 'flash'); // 8 sequences, 108 tokens
+  };
 
-  it(`decodes under ${FLASH_ATTENTION_MIN_TOKENS} tokens use plain attention, longer ones flash attention`, async () => {
-    for (const length of [3, 13, 40, FLASH_ATTENTION_MIN_TOKENS - 1]) {
-      const ids = sequence(length);
-      expect(Buffer.from((await encode(engines.auto, ids)).buffer)).toEqual(Buffer.from((await encode(engines.plain, ids)).buffer));
-    }
-    for (const length of [FLASH_ATTENTION_MIN_TOKENS, 200, 512]) {
-      const ids = sequence(length);
-      expect(Buffer.from((await encode(engines.auto, ids)).buffer)).toEqual(Buffer.from((await encode(engines.flash, ids)).buffer));
-    }
+  it("llama.cpp's kernel: plain attention under 64 tokens, flash attention from there", () => {
+    expect(withGgml.kernel).toBe('ggml');
+    expect(plainAttentionBelow('ggml')).toBe(64);
+    expectSplit(withGgml, 64);
   });
 
-  it('a packed batch is routed by its total tokens, not by its sequences', async () => {
-    const batch = Array.from({ length: 8 }, (_, i) => sequence(10 + i)); // 8 short sequences, 108 tokens
-    const auto = await engines.auto.encodeBatch(batch, 'cls');
-    const flash = await engines.flash.encodeBatch(batch, 'cls');
-    auto.forEach((vector, i) => expect(Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength)).toEqual(Buffer.from(flash[i].buffer, flash[i].byteOffset, flash[i].byteLength)));
+  it(ownKernel ? "the addon's kernel: plain attention under 16 tokens, flash attention from there" : "this CPU has no addon kernel: as with llama.cpp's", () => {
+    expect(withDefault.kernel).toBe(loadAddon('cpu').addon.attention().kernel);
+    expect(plainAttentionBelow('avx512')).toBe(16);
+    expectSplit(withDefault, plainAttentionBelow(withDefault.kernel as 'ggml'));
   });
 
-  it('short decodes are closer to the float64 reference than flash attention gets', async () => {
+  it('decodes of 16 to 63 tokens are as close to the float64 reference on the addon kernel as on plain attention', async () => {
     const { weights } = await fixtureWeights(FIXTURE);
-    let plainError = 0;
-    let flashError = 0;
-    for (const length of [13, 40, 63]) {
-      const ids = sequence(length);
-      const reference = referenceEmbeddings(weights, ids).cls;
-      plainError = Math.max(plainError, maxAbsDiff(await encode(engines.auto, ids), reference));
-      flashError = Math.max(flashError, maxAbsDiff(await encode(engines.flash, ids), reference));
-    }
-    console.log(`short decodes vs float64: max |diff| ${plainError.toExponential(2)} plain (default), ${flashError.toExponential(2)} flash attention`);
-    expect(plainError).toBeLessThan(flashError);
+    const error = async (result: SplitResult) => {
+      let worst = 0;
+      for (const length of [16, 40, 63]) {
+        const reference = referenceEmbeddings(weights, sequence(length)).cls;
+        const [v] = result.results[length].vectors;
+        const norm = Math.hypot(...v);
+        v.forEach((x, i) => (worst = Math.max(worst, Math.abs(x / norm - reference[i]))));
+      }
+      return worst;
+    };
+    const plainError = await error(withGgml); // plain attention there
+    const defaultError = await error(withDefault);
+    console.log(`16-63 token decodes vs float64: max |diff| ${plainError.toExponential(2)} plain attention, ${defaultError.toExponential(2)} default (${withDefault.kernel})`);
+    expect(defaultError).toBeLessThanOrEqual(plainError * 1.1);
   });
 });

@@ -1,6 +1,6 @@
 // Contender (a): bge-gguf's FlagModel on the native engine with its default batching (job.batchInvariant: that mode).
 import { readFileSync } from 'node:fs';
-import { readJob, report, sample, timed } from '../child.mjs';
+import { latencies, readJob, report, sample, timed } from '../child.mjs';
 
 const job = readJob();
 const texts = JSON.parse(readFileSync(job.textsPath, 'utf8'));
@@ -13,10 +13,7 @@ const encode = (list) => (job.workload === 'queries' ? model.encodeQueries(list)
 await encode(texts.slice(0, job.warmup));
 const run = await timed(() => encode(texts));
 
-const latencyMs = [];
-for (const text of job.latencyTexts ?? []) {
-  latencyMs.push((await timed(() => model.encodeQueries([text]))).ms);
-}
+const latencyMs = await latencies(job.latencyTexts ?? [], (text) => model.encodeQueries([text]));
 
 report({
   engine: model.engineKind,

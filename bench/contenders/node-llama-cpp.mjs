@@ -1,7 +1,7 @@
 // Contender (b): node-llama-cpp's LlamaEmbeddingContext, one getEmbeddingFor per text (its only API).
 import { readFileSync } from 'node:fs';
 import { getLlama } from 'node-llama-cpp';
-import { readJob, report, sample, timed } from '../child.mjs';
+import { latencies, readJob, report, sample, timed } from '../child.mjs';
 
 const job = readJob();
 const texts = JSON.parse(readFileSync(job.textsPath, 'utf8'));
@@ -23,10 +23,7 @@ const embed = async (list) => {
 await embed(texts.slice(0, job.warmup));
 const run = await timed(() => embed(texts));
 
-const latencyMs = [];
-for (const text of job.latencyTexts ?? []) {
-  latencyMs.push((await timed(() => context.getEmbeddingFor(text))).ms);
-}
+const latencyMs = await latencies(job.latencyTexts ?? [], (text) => context.getEmbeddingFor(text));
 
 report({ loadMs: load.ms, encodeMs: run.ms, count: run.value.length, dim: run.value[0].length, latencyMs, sample: sample(run.value) });
 await context.dispose();

@@ -1,6 +1,6 @@
 // Shared by the real-checkpoint workers: one job in, the timed workloads run in a fixed order, one result out.
 import { readFileSync } from 'node:fs';
-import { readJob, report, timed } from '../child.mjs';
+import { latencies, readJob, report, timed } from '../child.mjs';
 
 /**
  * job: { passagesPath, queriesPath, longPath, latencyTexts, threads, warmup, vectorsOf (how many passage
@@ -18,8 +18,7 @@ export async function runJob(load) {
   const p = await timed(() => embed(passages, 'passages'));
   const q = await timed(() => embed(queries, 'queries'));
   const l = await timed(() => embed(long, 'passages'));
-  const latencyMs = [];
-  for (const text of job.latencyTexts) latencyMs.push((await timed(() => embedOne(text))).ms);
+  const latencyMs = await latencies(job.latencyTexts, embedOne);
   const vectors = p.value.slice(0, job.vectorsOf).map((v) => Array.from(v));
   const queryVectors = job.vectorsOf ? q.value.slice(0, 3).map((v) => Array.from(v)) : [];
   report({ info, loadMs: loaded.ms, passagesMs: p.ms, queriesMs: q.ms, longMs: l.ms, latencyMs, vectors, queryVectors, count: p.value.length });

@@ -10,6 +10,7 @@ import {
   loadAddon,
   loadCpuAddon,
   type LoadedAddon,
+  type NativeAddon,
   type NativeContext,
   type NativeModel,
   type NativeModelInfo,
@@ -148,12 +149,21 @@ function positiveInt(value: number | undefined, name: string, fallback: number, 
   return value;
 }
 
+export type AttentionKernel = ReturnType<NativeAddon['attention']>['kernel'];
+
 /**
- * ggml's CPU flash attention has a tiled kernel only for decodes of at least this many tokens
- * (GGML_FA_TILE_Q); below it, it runs row by row, which is slower than plain attention (about 2× at
- * 20–56 tokens on an AMX Xeon, F16 and Q8_0 alike). Plain attention also keeps K and V in F32.
+ * CPU decodes shorter than this get plain attention instead of flash attention, by the kernel that
+ * runs flash attention (2 threads, an AMX Xeon, F16 and Q8_0 alike):
+ * - llama.cpp's own ('ggml': no AVX2, or BGE_GGUF_ATTENTION=ggml) has a tiled kernel only from 64
+ *   query rows (GGML_FA_TILE_Q) and works row by row below, about 2× slower than plain attention
+ *   at 20–56 tokens;
+ * - the addon's (native/attention) is faster than plain attention from 16 tokens (at 24: 3.0 vs
+ *   3.5 ms Q8_0); below, the graph splits it adds cost more than attention itself (at 9: 1.9 vs 1.7 ms).
+ * Plain attention also keeps K and V in F32.
  */
-export const FLASH_ATTENTION_MIN_TOKENS = 64;
+export function plainAttentionBelow(kernel: AttentionKernel): number {
+  return kernel === 'ggml' ? 64 : 16;
+}
 
 type CreateContext = (capacity: number, flashAttention: boolean | undefined) => NativeContext;
 
@@ -165,8 +175,8 @@ interface DecodeThreads {
 
 /**
  * A decode lane for one pooling mode; its encode calls run one at a time. It holds up to two llama
- * contexts, each created on first use: one for decodes under FLASH_ATTENTION_MIN_TOKENS with plain
- * attention (when `splitAttention`), and one for the rest, which starts at the micro-batch budget
+ * contexts, each created on first use: one for decodes under `plainBelow` tokens with plain
+ * attention (0: none), and one for the rest, which starts at the micro-batch budget
  * and is re-created larger (up to `maxCapacity`) when a longer single sequence arrives, so memory
  * follows the longest input actually seen (an ICL query with its examples), not the model's
  * training length.
@@ -185,7 +195,7 @@ class Lane {
     private capacity: number,
     private readonly maxCapacity: number,
     private readonly flashAttention: boolean | undefined,
-    private readonly splitAttention: boolean,
+    private readonly plainBelow: number,
   ) {}
 
   /** The thread count is taken when the decode starts, so it sees every call made in the same tick. */
@@ -226,8 +236,8 @@ class Lane {
   }
 
   private contextFor(tokens: number): NativeContext {
-    if (this.splitAttention && tokens < FLASH_ATTENTION_MIN_TOKENS) {
-      return (this.small ??= this.create(FLASH_ATTENTION_MIN_TOKENS - 1, false));
+    if (tokens < this.plainBelow) {
+      return (this.small ??= this.create(this.plainBelow - 1, false));
     }
     this.fit(tokens);
     return (this.large ??= this.create(this.capacity, this.flashAttention));
@@ -276,7 +286,7 @@ export async function createNativeEngine(path: string, options: NativeEngineOpti
   // Contexts start at the micro-batch budget and grow for one long sequence, up to the training length.
   const maxCapacity = Math.max(batchTokens, Math.min(info.trainContextLength || batchTokens, MAX_SEQUENCE_TOKENS));
   const contexts = new Map<Pooling, Lane[]>();
-  const splitAttention = options.flashAttention === undefined && gpuLayers === 0;
+  const plainBelow = options.flashAttention === undefined && gpuLayers === 0 ? plainAttentionBelow(loaded.addon.attention().kernel) : 0;
   let disposed = false;
 
   const newLane = (pooling: Pooling): Lane => {
@@ -293,7 +303,7 @@ export async function createNativeEngine(path: string, options: NativeEngineOpti
         throw typedError(error, 'this model');
       }
     };
-    return new Lane(create, Math.min(batchTokens, maxCapacity), maxCapacity, options.flashAttention, splitAttention);
+    return new Lane(create, Math.min(batchTokens, maxCapacity), maxCapacity, options.flashAttention, plainBelow);
   };
   /** An idle lane for this pooling mode; a new one (memory only when work overlaps) up to `lanes`; else the least loaded. */
   const laneFor = (pooling: Pooling): Lane => {

@@ -84,6 +84,8 @@ export interface NativeAddon {
   applyLinear?(rows: Float32Array, count: number, weight: Float32Array, bias: Float32Array, threads: number): Promise<Float32Array>;
   init(options: { backendsDir?: string; fallbackBackendFiles?: string[] }): void;
   devices(): NativeDevice[];
+  /** Which kernel runs CPU flash attention ('avx512', 'avx2', or 'ggml': llama.cpp's own) and how many operations it has run. */
+  attention(): { kernel: 'avx512' | 'avx2' | 'ggml'; operations: number };
   systemInfo(): string;
   loadModel(path: string, options: { gpuLayers?: number; useMmap?: boolean; vocabOnly?: boolean }): Promise<NativeModel>;
 }

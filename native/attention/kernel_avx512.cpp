@@ -1,0 +1,56 @@
+// The attention kernel for AVX-512 (16 floats per vector, 8 query rows per block).
+// Compiled with -mavx512f -mfma -mf16c; called only when the CPU has them (kernel.cpp).
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+
+#include <cstdint>
+
+namespace {
+
+struct Vec {
+  using T = __m512;
+  static constexpr int kWidth = 16;
+  static constexpr int kRows = 8;
+  static T Load(const float* p) { return _mm512_loadu_ps(p); }
+  static void Store(float* p, T x) { _mm512_storeu_ps(p, x); }
+  static T Set1(float x) { return _mm512_set1_ps(x); }
+  static T Zero() { return _mm512_setzero_ps(); }
+  static T Fma(T a, T b, T c) { return _mm512_fmadd_ps(a, b, c); }
+  static T Add(T a, T b) { return _mm512_add_ps(a, b); }
+  static T Sub(T a, T b) { return _mm512_sub_ps(a, b); }
+  static T Mul(T a, T b) { return _mm512_mul_ps(a, b); }
+  static T Max(T a, T b) { return _mm512_max_ps(a, b); }
+  static float ReduceAdd(T x) { return _mm512_reduce_add_ps(x); }
+  static float ReduceMax(T x) { return _mm512_reduce_max_ps(x); }
+  static T FromF16(const uint16_t* p) { return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))); }
+  // Lanes at index >= count become `fill`.
+  static T KeepFirst(T x, int count, float fill) {
+    if (count >= kWidth) return x;
+    return _mm512_mask_mov_ps(_mm512_set1_ps(fill), static_cast<__mmask16>((1u << count) - 1), x);
+  }
+  // Bit i set when lane i is not -inf.
+  static unsigned FiniteBits(T x) { return _mm512_cmp_ps_mask(x, _mm512_set1_ps(-__builtin_inff()), _CMP_NEQ_UQ); }
+  // e^x, ~1 ulp, for x <= 0 (0 below -87.3, where float underflows; NaN stays NaN).
+  static T Exp(T x) {
+    const __mmask16 underflow = _mm512_cmp_ps_mask(x, _mm512_set1_ps(-87.33654f), _CMP_LT_OQ);
+    x = _mm512_max_ps(_mm512_set1_ps(-87.33654f), x);  // this operand order keeps NaN
+    const T n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    T r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+    T y = _mm512_set1_ps(1.9875691500e-4f);
+    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(1.3981999507e-3f));
+    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(8.3334519073e-3f));
+    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(4.1665795894e-2f));
+    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(1.6666665459e-1f));
+    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(5.0000001201e-1f));
+    y = _mm512_add_ps(_mm512_fmadd_ps(y, _mm512_mul_ps(r, r), r), _mm512_set1_ps(1.0f));
+    const __m512i e = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23);
+    return _mm512_maskz_mul_ps(static_cast<__mmask16>(~underflow), y, _mm512_castsi512_ps(e));
+  }
+};
+
+}  // namespace
+
+#define BGE_ATTENTION_ENTRY AttendRowsAvx512
+#include "kernel_impl.h"
+#endif
