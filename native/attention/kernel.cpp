@@ -3,17 +3,24 @@
 
 #include "kernelBuffers.h"
 
+#include <cstdlib>
+#include <cstring>
+
 namespace bge::attention {
 
 namespace {
 
 enum class Isa { kNone, kAvx2, kAvx512 };
 
+// The widest kernel this CPU runs; BGE_GGUF_ATTENTION=avx2 asks for the AVX2 one (tests run both).
 Isa DetectIsa() {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
   __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c")) return Isa::kAvx512;
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c")) return Isa::kAvx2;
+  const bool base = __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+  const char* choice = std::getenv("BGE_GGUF_ATTENTION");
+  const bool avx2Only = choice != nullptr && std::strcmp(choice, "avx2") == 0;
+  if (base && !avx2Only && __builtin_cpu_supports("avx512f")) return Isa::kAvx512;
+  if (base && __builtin_cpu_supports("avx2")) return Isa::kAvx2;
 #endif
   return Isa::kNone;
 }
