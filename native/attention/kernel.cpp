@@ -53,13 +53,14 @@ void AttendRows(const Head& head, int row0, int row1, Scratch& scratch, uint64_t
   const bool same = scratch.key == head.k && scratch.generation == generation;
   scratch.kt.resize(static_cast<size_t>(head.dk) * ldk);
   scratch.v.resize(static_cast<size_t>(head.nKv) * head.dv);
-  scratch.p.resize(static_cast<size_t>(kMaxRows) * ldp + static_cast<size_t>(kMaxRows) * kMaxHeadDim);
+  scratch.p.resize(static_cast<size_t>(kSuperRows) * (ldp + head.dk + head.dv));
   b.kt = scratch.kt.data();
   b.ldk = ldk;
   b.v = scratch.v.data();
   b.p = scratch.p.data();
   b.ldp = ldp;
-  b.qb = b.p + static_cast<size_t>(kMaxRows) * ldp;
+  b.qb = b.p + static_cast<size_t>(kSuperRows) * ldp;
+  b.o = b.qb + static_cast<size_t>(kSuperRows) * head.dk;
   b.convertKv = !same;
   scratch.key = head.k;
   scratch.generation = generation;

@@ -6,15 +6,16 @@
 namespace bge::attention {
 
 constexpr int kMaxHeadDim = 256;
-constexpr int kMaxRows = 8;  // query rows per block, the most any kernel uses
+constexpr int kSuperRows = 64;  // query rows handled together (a multiple of every kernel's block)
 
 struct KernelBuffers {
   float* kt;       // dk rows of ldk floats: K transposed, zero past nKv
   int ldk;
   float* v;        // nKv rows of dv floats
-  float* p;        // kMaxRows rows of ldp floats: scores, then probabilities
+  float* p;        // kSuperRows rows of ldp floats: scores, then probabilities
   int ldp;
-  float* qb;       // kMaxRows rows of dk floats
+  float* qb;       // kSuperRows rows of dk floats
+  float* o;        // kSuperRows rows of dv floats: the weighted sums of V
   bool convertKv;  // false when kt and v already hold this head's K and V
 };
 

@@ -37,13 +37,20 @@ inline void ToFloats(const char* src, bool f16, int count, float* dst) {
   for (int i = 0; i < count; i += W) Vec::Store(dst + i, Vec::FromF16(h + i));
 }
 
-// K transposed (kt[d][j], row length ldk, zero past nKv) and V as rows of floats.
+// K transposed (kt[d][j], row length ldk, zero past nKv) and V as rows of floats. K goes through
+// a block of W rows at a time, so each row of kt is written W floats at a time.
 void ConvertKv(const bge::attention::Head& h, const bge::attention::KernelBuffers& b) {
-  float row[bge::attention::kMaxHeadDim];
-  for (int j = 0; j < h.nKv; j++) {
-    ToFloats(h.k + j * h.kRowBytes, h.kvF16, h.dk, row);
-    for (int d = 0; d < h.dk; d++) b.kt[d * b.ldk + j] = row[d];
-    ToFloats(h.v + j * h.vRowBytes, h.kvF16, h.dv, b.v + static_cast<size_t>(j) * h.dv);
+  float rows[W * bge::attention::kMaxHeadDim];
+  for (int j0 = 0; j0 < h.nKv; j0 += W) {
+    const int n = Min(W, h.nKv - j0);
+    for (int i = 0; i < n; i++) {
+      ToFloats(h.k + (j0 + i) * h.kRowBytes, h.kvF16, h.dk, rows + i * h.dk);
+      ToFloats(h.v + (j0 + i) * h.vRowBytes, h.kvF16, h.dv, b.v + static_cast<size_t>(j0 + i) * h.dv);
+    }
+    for (int d = 0; d < h.dk; d++) {
+      float* dst = b.kt + d * b.ldk + j0;
+      for (int i = 0; i < n; i++) dst[i] = rows[i * h.dk + d];
+    }
   }
   for (int d = 0; d < h.dk; d++) std::memset(b.kt + d * b.ldk + h.nKv, 0, sizeof(float) * (b.ldk - h.nKv));
 }
@@ -128,13 +135,12 @@ float Softmax(float* s, const uint16_t* mask, int nKv, float scale, int lo, int 
   return Vec::ReduceAdd(sum);
 }
 
-// out[r][c, c + kVectors·W) = (p[r]·v over keys [from, to)) / sum[r] for the block's valid rows.
+// o[r][c, c + kVectors·W) += p[r]·v over keys [from, to), for the block's RB rows.
 template <int kVectors>
-void MixColumns(const float* p, int ldp, const float* v, int dv, int c, int from, int to, const float* inverseSum,
-                int rows, char* out, size_t outRowBytes) {
+void MixColumns(const float* p, int ldp, const float* v, int dv, int c, int from, int to, float* o) {
   Vec::T acc[RB][kVectors];
   for (int r = 0; r < RB; r++)
-    for (int i = 0; i < kVectors; i++) acc[r][i] = Vec::Zero();
+    for (int i = 0; i < kVectors; i++) acc[r][i] = Vec::Load(o + r * dv + c + i * W);
   for (int j = from; j < to; j++) {
     Vec::T vj[kVectors];
     for (int i = 0; i < kVectors; i++) vj[i] = Vec::Load(v + j * dv + c + i * W);
@@ -143,57 +149,100 @@ void MixColumns(const float* p, int ldp, const float* v, int dv, int c, int from
       for (int i = 0; i < kVectors; i++) acc[r][i] = Vec::Fma(w, vj[i], acc[r][i]);
     }
   }
-  for (int r = 0; r < rows; r++) {
-    float* o = reinterpret_cast<float*>(out + r * outRowBytes) + c;
-    const Vec::T scale = Vec::Set1(inverseSum[r]);
-    for (int i = 0; i < kVectors; i++) Vec::Store(o + i * W, Vec::Mul(acc[r][i], scale));
-  }
+  for (int r = 0; r < RB; r++)
+    for (int i = 0; i < kVectors; i++) Vec::Store(o + r * dv + c + i * W, acc[r][i]);
 }
 
-void Mix(const float* p, int ldp, const float* v, int dv, int from, int to, const float* inverseSum, int rows,
-         char* out, size_t outRowBytes) {
+void Mix(const float* p, int ldp, const float* v, int dv, int from, int to, float* o) {
   int c = 0;
-  for (; c + CH <= dv; c += CH) MixColumns<2>(p, ldp, v, dv, c, from, to, inverseSum, rows, out, outRowBytes);
-  for (; c < dv; c += W) MixColumns<1>(p, ldp, v, dv, c, from, to, inverseSum, rows, out, outRowBytes);
+  for (; c + CH <= dv; c += CH) MixColumns<2>(p, ldp, v, dv, c, from, to, o);
+  for (; c < dv; c += W) MixColumns<1>(p, ldp, v, dv, c, from, to, o);
 }
+
+// RB query rows and the keys they attend to.
+struct Block {
+  int row0, rows;
+  int lo[RB], hi[RB];
+  int from, to;  // union of the rows' key ranges (empty: from >= to)
+};
 
 }  // namespace
 
 namespace bge::attention {
 
+// Rows are taken kSuperRows at a time, and keys a tile at a time within them, so a tile of K or V
+// stays in cache while every block of rows uses it (K and V of an 8k-token head are 2 MB each).
 void BGE_ATTENTION_ENTRY(const Head& h, int row0, int row1, const KernelBuffers& b) {
+  using bge::attention::kSuperRows;
+  constexpr int kTile = 256;  // keys
+  static_assert(kSuperRows % RB == 0 && kTile % CH == 0, "blocks and tiles must divide evenly");
   if (b.convertKv) ConvertKv(h, b);
-  for (int r0 = row0; r0 < row1; r0 += RB) {
-    const int rows = Min(RB, row1 - r0);
-    int lo[RB], hi[RB];
+  Block blocks[kSuperRows / RB];
+  for (int s0 = row0; s0 < row1; s0 += kSuperRows) {
+    const int count = (Min(kSuperRows, row1 - s0) + RB - 1) / RB;
     int from = h.nKv, to = 0;
-    for (int r = 0; r < RB; r++) {
-      if (r < rows) {
-        std::memcpy(b.qb + r * h.dk, h.q + (r0 + r) * h.qRowBytes, sizeof(float) * h.dk);
-        KeyRange(h, r0 + r, &lo[r], &hi[r]);
-      } else {
-        std::memset(b.qb + r * h.dk, 0, sizeof(float) * h.dk);
-        lo[r] = hi[r] = 0;
-      }
-      if (lo[r] < hi[r]) {
-        from = Min(from, lo[r]);
-        to = Max(to, hi[r]);
-      }
-    }
-    float inverseSum[RB];
-    if (from < to) {
-      Scores(b.qb, h.dk, b.kt, b.ldk, RoundDown(from, CH), RoundUp(to, CH), b.p, b.ldp);
+    for (int k = 0; k < count; k++) {
+      Block& blk = blocks[k];
+      blk.row0 = s0 + k * RB;
+      blk.rows = Min(RB, row1 - blk.row0);
+      blk.from = h.nKv;
+      blk.to = 0;
+      float* qb = b.qb + k * RB * h.dk;
       for (int r = 0; r < RB; r++) {
-        const uint16_t* mask = h.mask == nullptr || r >= rows ? nullptr
-            : reinterpret_cast<const uint16_t*>(reinterpret_cast<const char*>(h.mask) + (r0 + r) * h.maskRowBytes);
-        const float sum = Softmax(b.p + r * b.ldp, mask, h.nKv, h.scale, lo[r], hi[r], from, to);
-        inverseSum[r] = sum == 0.0f ? 0.0f : 1.0f / sum;
+        if (r < blk.rows) {
+          std::memcpy(qb + r * h.dk, h.q + (blk.row0 + r) * h.qRowBytes, sizeof(float) * h.dk);
+          KeyRange(h, blk.row0 + r, &blk.lo[r], &blk.hi[r]);
+        } else {
+          std::memset(qb + r * h.dk, 0, sizeof(float) * h.dk);
+          blk.lo[r] = blk.hi[r] = 0;
+        }
+        if (blk.lo[r] < blk.hi[r]) {
+          blk.from = Min(blk.from, blk.lo[r]);
+          blk.to = Max(blk.to, blk.hi[r]);
+        }
       }
-    } else {
-      from = to = 0;
-      for (int r = 0; r < RB; r++) inverseSum[r] = 0.0f;
+      from = Min(from, blk.from);
+      to = Max(to, blk.to);
     }
-    Mix(b.p, b.ldp, b.v, h.dv, from, to, inverseSum, rows, h.out + r0 * h.outRowBytes, h.outRowBytes);
+    // scores, then each row's softmax
+    for (int t0 = RoundDown(from, kTile); t0 < to; t0 += kTile) {
+      for (int k = 0; k < count; k++) {
+        const Block& blk = blocks[k];
+        const int c0 = Max(RoundDown(blk.from, CH), t0), c1 = Min(RoundUp(blk.to, CH), t0 + kTile);
+        if (c0 < c1) Scores(b.qb + k * RB * h.dk, h.dk, b.kt, b.ldk, c0, c1, b.p + k * RB * b.ldp, b.ldp);
+      }
+    }
+    float inverseSum[kSuperRows];
+    for (int k = 0; k < count; k++) {
+      const Block& blk = blocks[k];
+      for (int r = 0; r < RB; r++) {
+        float sum = 0.0f;
+        if (blk.from < blk.to) {
+          const uint16_t* mask = h.mask == nullptr || r >= blk.rows ? nullptr
+              : reinterpret_cast<const uint16_t*>(reinterpret_cast<const char*>(h.mask) + (blk.row0 + r) * h.maskRowBytes);
+          sum = Softmax(b.p + (k * RB + r) * b.ldp, mask, h.nKv, h.scale, blk.lo[r], blk.hi[r], blk.from, blk.to);
+        }
+        inverseSum[k * RB + r] = sum == 0.0f ? 0.0f : 1.0f / sum;
+      }
+    }
+    // out = (p·v) / sum
+    std::memset(b.o, 0, sizeof(float) * count * RB * h.dv);
+    for (int t0 = from; t0 < to; t0 += kTile) {
+      for (int k = 0; k < count; k++) {
+        const Block& blk = blocks[k];
+        const int j0 = Max(blk.from, t0), j1 = Min(blk.to, t0 + kTile);
+        if (j0 < j1) Mix(b.p + k * RB * b.ldp, b.ldp, b.v, h.dv, j0, j1, b.o + k * RB * h.dv);
+      }
+    }
+    for (int k = 0; k < count; k++) {
+      const Block& blk = blocks[k];
+      for (int r = 0; r < blk.rows; r++) {
+        float* out = reinterpret_cast<float*>(h.out + (blk.row0 + r) * h.outRowBytes);
+        const float* o = b.o + (k * RB + r) * h.dv;
+        const Vec::T scale = Vec::Set1(inverseSum[k * RB + r]);
+        for (int c = 0; c < h.dv; c += W) Vec::Store(out + c, Vec::Mul(Vec::Load(o + c), scale));
+      }
+    }
   }
 }
 
