@@ -157,8 +157,9 @@ export type AttentionKernel = ReturnType<NativeAddon['attention']>['kernel'];
  * - llama.cpp's own ('ggml': no AVX2, or BGE_GGUF_ATTENTION=ggml) has a tiled kernel only from 64
  *   query rows (GGML_FA_TILE_Q) and works row by row below, about 2× slower than plain attention
  *   at 20–56 tokens;
- * - the addon's (native/attention) is faster than plain attention from 16 tokens (at 24: 3.0 vs
- *   3.5 ms Q8_0); below, the graph splits it adds cost more than attention itself (at 9: 1.9 vs 1.7 ms).
+ * - the addon's (native/attention) is as fast as plain attention at 16 tokens and faster above (at
+ *   24: 3.0 vs 3.4 ms Q8_0); below, the graph splits it adds cost more than attention itself (at 9:
+ *   2.1 vs 1.7 ms). `node bench/real/attention.mjs <gguf>` measures both.
  * Plain attention also keeps K and V in F32.
  */
 export function plainAttentionBelow(kernel: AttentionKernel): number {
