@@ -59,7 +59,9 @@ Napi::Value Init(const Napi::CallbackInfo& info) {
     }
     llama_backend_init();
     UseLazyZeroOutputBuffers();  // once the CPU backend is loaded, before any context
-    RegisterAttentionBackend();
+    // CPU attention only: with a GPU the scheduler would weigh it against the GPU backend for the
+    // layers left on the CPU, a combination no one has measured.
+    if (!HasGpuDevice()) RegisterAttentionBackend();
   });
   return env.Undefined();
 }
