@@ -12,7 +12,7 @@
 #include "llama.h"
 #include "model.h"
 #include "outputBuffer.h"
-#include "attention/backend.h"
+#include "kernels/backend.h"
 
 #ifndef BGE_GGUF_DYNAMIC_BACKENDS
 #define BGE_GGUF_DYNAMIC_BACKENDS 0
@@ -59,9 +59,9 @@ Napi::Value Init(const Napi::CallbackInfo& info) {
     }
     llama_backend_init();
     UseLazyZeroOutputBuffers();  // once the CPU backend is loaded, before any context
-    // CPU attention only: with a GPU the scheduler would weigh it against the GPU backend for the
-    // layers left on the CPU, a combination no one has measured.
-    if (!HasGpuDevice()) RegisterAttentionBackend();
+    // CPU-only addons: with a GPU the scheduler would weigh these kernels against the GPU backend
+    // for the layers left on the CPU, a combination no one has measured.
+    if (!HasGpuDevice()) RegisterKernelBackend();
   });
   return env.Undefined();
 }
@@ -94,12 +94,14 @@ Napi::Value Devices(const Napi::CallbackInfo& info) {
   return out;
 }
 
-// attention() -> {kernel, operations}: which kernel runs CPU flash attention, and how often it has.
-Napi::Value Attention(const Napi::CallbackInfo& info) {
-  const AttentionStatus status = GetAttentionStatus();
+// cpuKernels() -> {isa, attention, matMul}: which of the addon's CPU kernels run ('ggml': none, llama.cpp's
+// own do), and how many operations of each they have run.
+Napi::Value CpuKernels(const Napi::CallbackInfo& info) {
+  const KernelStatus status = GetKernelStatus();
   Napi::Object out = Napi::Object::New(info.Env());
-  out.Set("kernel", status.kernel);
-  out.Set("operations", Napi::Number::New(info.Env(), static_cast<double>(status.operations)));
+  out.Set("isa", status.isa);
+  out.Set("attention", Napi::Number::New(info.Env(), static_cast<double>(status.attention)));
+  out.Set("matMul", Napi::Number::New(info.Env(), static_cast<double>(status.matMul)));
   return out;
 }
 
@@ -118,7 +120,7 @@ static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("dynamicBackends", Napi::Boolean::New(env, BGE_GGUF_DYNAMIC_BACKENDS != 0));
   exports.Set("init", Napi::Function::New(env, Init, "init"));
   exports.Set("devices", Napi::Function::New(env, Devices, "devices"));
-  exports.Set("attention", Napi::Function::New(env, Attention, "attention"));
+  exports.Set("cpuKernels", Napi::Function::New(env, CpuKernels, "cpuKernels"));
   exports.Set("systemInfo", Napi::Function::New(env, SystemInfo, "systemInfo"));
   exports.Set("loadModel", Napi::Function::New(env, LoadModel, "loadModel"));
   exports.Set("applyLinear", Napi::Function::New(env, ApplyLinear, "applyLinear"));

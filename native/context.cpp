@@ -216,7 +216,7 @@ Napi::Value NewContextObject(Napi::Env env, const std::shared_ptr<ModelState>& m
     params.flash_attn_type = flash.As<Napi::Boolean>().Value() ? LLAMA_FLASH_ATTN_TYPE_ENABLED : LLAMA_FLASH_ATTN_TYPE_DISABLED;
   } else if (model->onCpu) {
     // What "auto" resolves to on a CPU, said outright: auto checks that attention runs on the
-    // layer's device, and the attention backend (attention/backend.h) is another device.
+    // layer's device, and the addon's kernel backend (kernels/backend.h) is another device.
     params.flash_attn_type = LLAMA_FLASH_ATTN_TYPE_ENABLED;
   }
   params.abort_callback = AbortRequested;

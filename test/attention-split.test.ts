@@ -1,10 +1,10 @@
 /**
  * Which attention a CPU decode gets when flashAttention is unset, checked by behaviour: the default
  * engine's vectors equal, bit for bit, those of an engine pinned to the attention it should get.
- * - With llama.cpp's own kernel (BGE_GGUF_ATTENTION=ggml, CPUs without AVX2), decodes under 64
+ * - With llama.cpp's own kernel (BGE_GGUF_CPU_KERNELS=ggml, CPUs without AVX2), decodes under 64
  *   tokens get plain attention (ggml's flash attention is row by row there and rounds Q, K and V
  *   to F16), longer ones flash attention.
- * - With the addon's kernel (native/attention; x86-64 with AVX2), the line is at 16 tokens.
+ * - With the addon's kernel (native/kernels; x86-64 with AVX2), the line is at 16 tokens.
  * A packed batch counts its total tokens.
  * Either way short decodes stay as close to the float64 reference as plain attention gets.
  * Each kernel runs in a child process (the choice is made when the addon loads).
@@ -28,8 +28,8 @@ interface SplitResult {
 
 function runChild(attention: 'default' | 'ggml'): SplitResult {
   const env = { ...process.env };
-  if (attention === 'ggml') env.BGE_GGUF_ATTENTION = 'ggml';
-  else delete env.BGE_GGUF_ATTENTION;
+  if (attention === 'ggml') env.BGE_GGUF_CPU_KERNELS = 'ggml';
+  else delete env.BGE_GGUF_CPU_KERNELS;
   const out = execFileSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'test/support/attentionSplitChild.ts'), fixturePath(FIXTURE), LENGTHS.join(',')], {
     cwd: repoRoot,
     env,
@@ -39,7 +39,7 @@ function runChild(attention: 'default' | 'ggml'): SplitResult {
 }
 
 describe('attention by decode size (CPU, flashAttention unset)', () => {
-  const ownKernel = loadAddon('cpu').addon.attention().kernel !== 'ggml';
+  const ownKernel = loadAddon('cpu').addon.cpuKernels().isa !== 'ggml';
   let withGgml: SplitResult;
   let withDefault: SplitResult;
   beforeAll(() => {
@@ -59,7 +59,7 @@ describe('attention by decode size (CPU, flashAttention unset)', () => {
   });
 
   it(ownKernel ? "the addon's kernel: plain attention under 16 tokens, flash attention from there" : "this CPU has no addon kernel: as with llama.cpp's", () => {
-    expect(withDefault.kernel).toBe(loadAddon('cpu').addon.attention().kernel);
+    expect(withDefault.kernel).toBe(loadAddon('cpu').addon.cpuKernels().isa);
     expect(plainAttentionBelow('avx512')).toBe(16);
     expectSplit(withDefault, plainAttentionBelow(withDefault.kernel as 'ggml'));
   });

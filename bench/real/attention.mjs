@@ -1,5 +1,5 @@
 // One decode of one sequence per length, median ms of repeated runs, with flash attention (on the
-// kernel this process got: the addon's, or llama.cpp's under BGE_GGUF_ATTENTION=ggml) and with plain
+// kernel this process got: the addon's, or llama.cpp's under BGE_GGUF_CPU_KERNELS=ggml) and with plain
 // attention. The figures behind plainAttentionBelow (src/runtime/native.ts) and docs/benchmarks.md.
 //   node bench/real/attention.mjs <model.gguf> [lengths=9,13,16,24,32,63,512] [threads=2]
 import { performance } from 'node:perf_hooks';
@@ -32,6 +32,6 @@ async function timings(flashAttention) {
 
 const flash = await timings(true);
 const plain = await timings(false);
-const { kernel } = loadAddon('cpu').addon.attention();
+const kernel = loadAddon('cpu').addon.cpuKernels().isa;
 console.log(`| tokens | flash attention (${kernel} kernel) ms | plain attention ms |\n|---|---|---|`);
 for (const length of lengths) console.log(`| ${length} | ${flash[length].toFixed(2)} | ${plain[length].toFixed(2)} |`);

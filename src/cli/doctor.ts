@@ -93,11 +93,11 @@ export async function runDoctor(options: DoctorOptions): Promise<string> {
         ? `  CPU backend: ${backend}, the highest-scoring of node-llama-cpp's CPU builds whose instruction sets this CPU has (${features})`
         : `  CPU backend features: ${features}`,
     );
-    const { kernel } = cpu.addon.attention();
+    const { isa } = cpu.addon.cpuKernels();
     out.push(
-      kernel === 'ggml'
-        ? `  attention: llama.cpp's CPU kernel (${process.env.BGE_GGUF_ATTENTION === 'ggml' ? 'BGE_GGUF_ATTENTION=ggml' : 'this CPU lacks AVX2, FMA or F16C for the addon\'s'})`
-        : `  attention: the addon's ${kernel === 'avx512' ? 'AVX-512' : 'AVX2'} kernel (BGE_GGUF_ATTENTION=ggml for llama.cpp's)`,
+      isa === 'ggml'
+        ? `  CPU kernels: llama.cpp's (${process.env.BGE_GGUF_CPU_KERNELS === 'ggml' ? 'BGE_GGUF_CPU_KERNELS=ggml' : 'this CPU lacks AVX2, FMA or F16C for the addon\'s'})`
+        : `  CPU kernels: the addon's ${isa === 'avx512' ? 'AVX-512' : 'AVX2'} attention and F16/F32 matrix products (BGE_GGUF_CPU_KERNELS=ggml for llama.cpp's)`,
     );
   }
 

@@ -149,20 +149,20 @@ function positiveInt(value: number | undefined, name: string, fallback: number, 
   return value;
 }
 
-export type AttentionKernel = ReturnType<NativeAddon['attention']>['kernel'];
+export type KernelIsa = ReturnType<NativeAddon['cpuKernels']>['isa'];
 
 /**
  * CPU decodes shorter than this get plain attention instead of flash attention, by the kernel that
  * runs flash attention (2 threads, an AMX Xeon, F16 and Q8_0 alike):
- * - llama.cpp's own ('ggml': no AVX2, or BGE_GGUF_ATTENTION=ggml) has a tiled kernel only from 64
+ * - llama.cpp's own ('ggml': no AVX2, or BGE_GGUF_CPU_KERNELS=ggml) has a tiled kernel only from 64
  *   query rows (GGML_FA_TILE_Q) and works row by row below, about 2× slower than plain attention
  *   at 20–56 tokens;
- * - the addon's (native/attention) is as fast as plain attention at 16 tokens and faster above (at
+ * - the addon's (native/kernels) is as fast as plain attention at 16 tokens and faster above (at
  *   24: 3.0 vs 3.4 ms Q8_0); below, the graph splits it adds cost more than attention itself (at 9:
  *   2.1 vs 1.7 ms). `node bench/real/attention.mjs <gguf>` measures both.
  * Plain attention also keeps K and V in F32.
  */
-export function plainAttentionBelow(kernel: AttentionKernel): number {
+export function plainAttentionBelow(kernel: KernelIsa): number {
   return kernel === 'ggml' ? 64 : 16;
 }
 
@@ -287,7 +287,7 @@ export async function createNativeEngine(path: string, options: NativeEngineOpti
   // Contexts start at the micro-batch budget and grow for one long sequence, up to the training length.
   const maxCapacity = Math.max(batchTokens, Math.min(info.trainContextLength || batchTokens, MAX_SEQUENCE_TOKENS));
   const contexts = new Map<Pooling, Lane[]>();
-  const plainBelow = options.flashAttention === undefined && gpuLayers === 0 ? plainAttentionBelow(loaded.addon.attention().kernel) : 0;
+  const plainBelow = options.flashAttention === undefined && gpuLayers === 0 ? plainAttentionBelow(loaded.addon.cpuKernels().isa) : 0;
   let disposed = false;
 
   const newLane = (pooling: Pooling): Lane => {

@@ -84,8 +84,11 @@ export interface NativeAddon {
   applyLinear?(rows: Float32Array, count: number, weight: Float32Array, bias: Float32Array, threads: number): Promise<Float32Array>;
   init(options: { backendsDir?: string; fallbackBackendFiles?: string[] }): void;
   devices(): NativeDevice[];
-  /** Which kernel runs CPU flash attention ('avx512', 'avx2', or 'ggml': llama.cpp's own) and how many operations it has run. */
-  attention(): { kernel: 'avx512' | 'avx2' | 'ggml'; operations: number };
+  /**
+   * The addon's CPU kernels (native/kernels): the instruction set they run with ('ggml': none run,
+   * llama.cpp's own kernels do everything) and how many attention operations and matrix products they have run.
+   */
+  cpuKernels(): { isa: 'avx512' | 'avx2' | 'ggml'; attention: number; matMul: number };
   systemInfo(): string;
   loadModel(path: string, options: { gpuLayers?: number; useMmap?: boolean; vocabOnly?: boolean }): Promise<NativeModel>;
 }

@@ -31,4 +31,4 @@ const results: Record<string, { equals: string; vectors: number[][] }> = {};
 for (const length of lengths) results[length] = await matches([sequence(length)]);
 results.packed = await matches(Array.from({ length: 8 }, (_, i) => sequence(10 + i))); // 108 tokens
 for (const engine of Object.values(engines)) await engine.dispose();
-console.log(JSON.stringify({ kernel: loadAddon('cpu').addon.attention().kernel, results }));
+console.log(JSON.stringify({ kernel: loadAddon('cpu').addon.cpuKernels().isa, results }));

@@ -9,7 +9,7 @@
 #include <thread>
 #include <vector>
 
-namespace bge::attention {
+namespace bge::kernels {
 
 class Workers {
  public:
@@ -35,4 +35,4 @@ class Workers {
   bool stop_ = false;
 };
 
-}  // namespace bge::attention
+}  // namespace bge::kernels

@@ -3,7 +3,7 @@
 
 #include "kernel.h"
 
-namespace bge::attention {
+namespace bge::kernels {
 
 constexpr int kMaxHeadDim = 256;
 constexpr int kSuperRows = 64;  // query rows handled together (a multiple of every kernel's block)
@@ -21,5 +21,7 @@ struct KernelBuffers {
 
 void AttendRowsAvx512(const Head& head, int row0, int row1, const KernelBuffers& buffers);
 void AttendRowsAvx2(const Head& head, int row0, int row1, const KernelBuffers& buffers);
+void MatMulPanelsAvx512(const MatMul& g, int panel0, int panel1, float* packed);
+void MatMulPanelsAvx2(const MatMul& g, int panel0, int panel1, float* packed);
 
-}  // namespace bge::attention
+}  // namespace bge::kernels

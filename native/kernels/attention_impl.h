@@ -39,8 +39,8 @@ inline void ToFloats(const char* src, bool f16, int count, float* dst) {
 
 // K transposed (kt[d][j], row length ldk, zero past nKv) and V as rows of floats. K goes through
 // a block of W rows at a time, so each row of kt is written W floats at a time.
-void ConvertKv(const bge::attention::Head& h, const bge::attention::KernelBuffers& b) {
-  float rows[W * bge::attention::kMaxHeadDim];
+void ConvertKv(const bge::kernels::Head& h, const bge::kernels::KernelBuffers& b) {
+  float rows[W * bge::kernels::kMaxHeadDim];
   for (int j0 = 0; j0 < h.nKv; j0 += W) {
     const int n = Min(W, h.nKv - j0);
     for (int i = 0; i < n; i++) {
@@ -56,7 +56,7 @@ void ConvertKv(const bge::attention::Head& h, const bge::attention::KernelBuffer
 }
 
 // First and one-past-last key with a finite mask value ([0, nKv) without a mask; empty if none).
-void KeyRange(const bge::attention::Head& h, int row, int* lo, int* hi) {
+void KeyRange(const bge::kernels::Head& h, int row, int* lo, int* hi) {
   *lo = 0;
   *hi = h.nKv;
   if (h.mask == nullptr) return;
@@ -168,12 +168,12 @@ struct Block {
 
 }  // namespace
 
-namespace bge::attention {
+namespace bge::kernels {
 
 // Rows are taken kSuperRows at a time, and keys a tile at a time within them, so a tile of K or V
 // stays in cache while every block of rows uses it (K and V of an 8k-token head are 2 MB each).
 void BGE_ATTENTION_ENTRY(const Head& h, int row0, int row1, const KernelBuffers& b) {
-  using bge::attention::kSuperRows;
+  using bge::kernels::kSuperRows;
   constexpr int kTile = 256;  // keys
   static_assert(kSuperRows % RB == 0 && kTile % CH == 0, "blocks and tiles must divide evenly");
   if (b.convertKv) ConvertKv(h, b);
@@ -246,4 +246,4 @@ void BGE_ATTENTION_ENTRY(const Head& h, int row0, int row1, const KernelBuffers&
   }
 }
 
-}  // namespace bge::attention
+}  // namespace bge::kernels

@@ -1,12 +1,13 @@
-// Attention for one head as two matrix products: scores = Q·Kᵀ, row softmax, out = P·V.
-// Plain C++ over raw pointers (no ggml), so the backend in backend.cpp only maps tensors to heads.
+// The addon's CPU kernels: attention for one head as two matrix products (scores = Q·Kᵀ, row
+// softmax, out = P·V), and C = A·Wᵀ with F16/F32 weights. Plain C++ over raw pointers (no ggml), so
+// the backend in backend.cpp only maps tensors onto them.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <vector>
 
-namespace bge::attention {
+namespace bge::kernels {
 
 struct Head {
   const char* q;        // n rows of dk floats
@@ -23,6 +24,25 @@ struct Head {
   int n, nKv, dk, dv;
   float scale;
 };
+
+// C (m rows of n floats) = A (m rows of k floats) · Wᵀ (W: n rows of k F16 or F32 values).
+struct MatMul {
+  const char* a;
+  size_t aRowBytes;
+  const char* w;
+  size_t wRowBytes;
+  bool wF16;
+  char* c;
+  size_t cRowBytes;
+  int m, n, k;
+};
+
+constexpr int kMaxMatMulK = 16384;
+
+// Whether the kernel takes this shape: n a multiple of 32 (panels), k of 16.
+bool SupportsMatMul(int n, int k);
+// Panels [panel0, panel1) of 32 columns of C; `packed` is this thread's scratch.
+void MatMulPanels(const MatMul& g, int panel0, int panel1, std::vector<float>& packed);
 
 // Per-thread buffers, kept between calls. K and V of the last head converted stay valid until
 // `key` changes, so consecutive row ranges of one head convert them once.
@@ -44,4 +64,4 @@ bool Supports(int dk, int dv);
 // the same bits alone and packed with others.
 void AttendRows(const Head& head, int row0, int row1, Scratch& scratch, uint64_t generation);
 
-}  // namespace bge::attention
+}  // namespace bge::kernels

@@ -1,6 +1,6 @@
 #include "workers.h"
 
-namespace bge::attention {
+namespace bge::kernels {
 
 Workers::~Workers() {
   {
@@ -50,4 +50,4 @@ void Workers::Loop(int index) {
   }
 }
 
-}  // namespace bge::attention
+}  // namespace bge::kernels

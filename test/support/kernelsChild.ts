@@ -1,7 +1,7 @@
 /**
- * Child process for test/attention-backend.test.ts: reads {model, pooling, sequences} as JSON on
- * stdin, encodes the sequences in one call on the native engine, and prints the pooled vectors and
- * the addon's attention status. The parent sets BGE_GGUF_ATTENTION to pick the kernel.
+ * Child process for test/cpu-kernels.test.ts: reads {model, pooling, sequences} as JSON on stdin,
+ * encodes the sequences in one call (one decode) on the native engine, and prints the pooled vectors
+ * and the addon's CPU kernel status. The parent sets BGE_GGUF_CPU_KERNELS to pick the kernels.
  */
 import { readFileSync } from 'node:fs';
 import { createNativeEngine } from '../../src/runtime/native.js';
@@ -13,4 +13,4 @@ const batchTokens = sequences.reduce((sum, s) => sum + s.length, 0);
 const engine = await createNativeEngine(model, { threads: 2, parallelDecodes: 1, gpu: false, batchTokens, batchInvariant: false });
 const vectors = await engine.encodeBatch(sequences.map((s) => Int32Array.from(s)), pooling);
 await engine.dispose();
-console.log(JSON.stringify({ attention: loadAddon('cpu').addon.attention(), vectors: vectors.map((v) => Array.from(v)) }));
+console.log(JSON.stringify({ kernels: loadAddon('cpu').addon.cpuKernels(), vectors: vectors.map((v) => Array.from(v)) }));

@@ -6,18 +6,18 @@
 #include <cstdlib>
 #include <cstring>
 
-namespace bge::attention {
+namespace bge::kernels {
 
 namespace {
 
 enum class Isa { kNone, kAvx2, kAvx512 };
 
-// The widest kernel this CPU runs; BGE_GGUF_ATTENTION=avx2 asks for the AVX2 one (tests run both).
+// The widest kernel this CPU runs; BGE_GGUF_CPU_KERNELS=avx2 asks for the AVX2 one (tests run both).
 Isa DetectIsa() {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
   __builtin_cpu_init();
   const bool base = __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
-  const char* choice = std::getenv("BGE_GGUF_ATTENTION");
+  const char* choice = std::getenv("BGE_GGUF_CPU_KERNELS");
   const bool avx2Only = choice != nullptr && std::strcmp(choice, "avx2") == 0;
   if (base && !avx2Only && __builtin_cpu_supports("avx512f")) return Isa::kAvx512;
   if (base && __builtin_cpu_supports("avx2")) return Isa::kAvx2;
@@ -45,6 +45,16 @@ bool Supports(int dk, int dv) {
   return dk > 0 && dv > 0 && dk % 16 == 0 && dv % 16 == 0 && dk <= kMaxHeadDim && dv <= 2 * kMaxHeadDim;
 }
 
+bool SupportsMatMul(int n, int k) { return n > 0 && k > 0 && n % 32 == 0 && k % 16 == 0 && k <= kMaxMatMulK; }
+
+void MatMulPanels(const MatMul& g, int panel0, int panel1, std::vector<float>& packed) {
+  packed.resize(static_cast<size_t>(g.k) * 32);
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  if (kIsa == Isa::kAvx512) return MatMulPanelsAvx512(g, panel0, panel1, packed.data());
+  if (kIsa == Isa::kAvx2) return MatMulPanelsAvx2(g, panel0, panel1, packed.data());
+#endif
+}
+
 void AttendRows(const Head& head, int row0, int row1, Scratch& scratch, uint64_t generation) {
   // Columns are computed in steps of 32 and rows read up to one vector past their last key.
   const int ldk = RoundUp(head.nKv, 32);
@@ -70,4 +80,4 @@ void AttendRows(const Head& head, int row0, int row1, Scratch& scratch, uint64_t
 #endif
 }
 
-}  // namespace bge::attention
+}  // namespace bge::kernels

@@ -10,6 +10,7 @@ namespace {
 struct Vec {
   using T = __m512;
   static constexpr int kWidth = 16;
+  static constexpr int kGemmRows = 12;  // rows of A per block of the matrix product: 24 accumulators
   static constexpr int kRows = 8;
   static T Load(const float* p) { return _mm512_loadu_ps(p); }
   static void Store(float* p, T x) { _mm512_storeu_ps(p, x); }
@@ -23,6 +24,32 @@ struct Vec {
   static float ReduceAdd(T x) { return _mm512_reduce_add_ps(x); }
   static float ReduceMax(T x) { return _mm512_reduce_max_ps(x); }
   static T FromF16(const uint16_t* p) { return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))); }
+  // r[i] lane j becomes r[j] lane i.
+  static void Transpose(T r[kWidth]) {
+    T t[16], u[16];
+    for (int i = 0; i < 16; i += 2) {
+      t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+      t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 16; i += 4) {
+      u[i] = _mm512_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+      u[i + 1] = _mm512_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+      u[i + 2] = _mm512_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+      u[i + 3] = _mm512_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+    }
+    for (int i = 0; i < 4; i++) {
+      t[i] = _mm512_shuffle_f32x4(u[i], u[i + 4], 0x88);
+      t[i + 4] = _mm512_shuffle_f32x4(u[i], u[i + 4], 0xdd);
+      t[i + 8] = _mm512_shuffle_f32x4(u[i + 8], u[i + 12], 0x88);
+      t[i + 12] = _mm512_shuffle_f32x4(u[i + 8], u[i + 12], 0xdd);
+    }
+    for (int i = 0; i < 4; i++) {
+      r[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);
+      r[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xdd);
+      r[i + 4] = _mm512_shuffle_f32x4(t[i + 4], t[i + 12], 0x88);
+      r[i + 12] = _mm512_shuffle_f32x4(t[i + 4], t[i + 12], 0xdd);
+    }
+  }
   // Lanes at index >= count become `fill`.
   static T KeepFirst(T x, int count, float fill) {
     if (count >= kWidth) return x;
@@ -52,5 +79,7 @@ struct Vec {
 }  // namespace
 
 #define BGE_ATTENTION_ENTRY AttendRowsAvx512
-#include "kernel_impl.h"
+#include "attention_impl.h"
+#define BGE_GEMM_ENTRY MatMulPanelsAvx512
+#include "gemm_impl.h"
 #endif

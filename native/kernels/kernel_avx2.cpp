@@ -10,6 +10,7 @@ namespace {
 struct Vec {
   using T = __m256;
   static constexpr int kWidth = 8;
+  static constexpr int kGemmRows = 6;  // rows of A per block of the matrix product: 12 accumulators
   static constexpr int kRows = 4;
   static T Load(const float* p) { return _mm256_loadu_ps(p); }
   static void Store(float* p, T x) { _mm256_storeu_ps(p, x); }
@@ -31,6 +32,23 @@ struct Vec {
     return _mm_cvtss_f32(_mm_max_ss(s, _mm_movehdup_ps(s)));
   }
   static T FromF16(const uint16_t* p) { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
+  static void Transpose(T r[kWidth]) {
+    T t[8], u[8];
+    for (int i = 0; i < 8; i += 2) {
+      t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+      t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 8; i += 4) {
+      u[i] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+      u[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+      u[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+      u[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+    }
+    for (int i = 0; i < 4; i++) {
+      r[i] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x20);
+      r[i + 4] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x31);
+    }
+  }
   static T KeepFirst(T x, int count, float fill) {
     if (count >= kWidth) return x;
     const T keep = _mm256_cmp_ps(_mm256_setr_ps(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_ps(static_cast<float>(count)), _CMP_LT_OQ);
@@ -60,5 +78,7 @@ struct Vec {
 }  // namespace
 
 #define BGE_ATTENTION_ENTRY AttendRowsAvx2
-#include "kernel_impl.h"
+#include "attention_impl.h"
+#define BGE_GEMM_ENTRY MatMulPanelsAvx2
+#include "gemm_impl.h"
 #endif

@@ -1,0 +1,22 @@
+// A ggml backend that runs two of llama.cpp's CPU operations on the addon's own kernels (kernel.h):
+// flash attention, and matrix products with F16/F32 weights over large decodes (128+ tokens for
+// F32, 192+ for F16).
+// See backend.cpp for why and how it joins llama.cpp's scheduler.
+#pragma once
+
+#include <cstdint>
+
+namespace bge {
+
+// Registers the backend with ggml once, at addon init after the CPU backend has loaded; does
+// nothing when this CPU has no kernel or BGE_GGUF_CPU_KERNELS=ggml asks for llama.cpp's own.
+void RegisterKernelBackend();
+
+struct KernelStatus {
+  const char* isa;      // "avx512", "avx2" or "ggml" (llama.cpp's CPU kernels run everything)
+  uint64_t attention;   // attention operations run since the addon loaded
+  uint64_t matMul;      // matrix products run since the addon loaded
+};
+KernelStatus GetKernelStatus();
+
+}  // namespace bge
