@@ -6,6 +6,11 @@
  * machine two win (3.6 vs 7.1 ms). So neither is hard-coded: for each size class the tuner times
  * both and keeps the faster, re-checking now and then as the load changes. The thread count never
  * changes a vector (ggml computes each output element on one thread, whatever their number).
+ *
+ * Only warm timings count: a decode right after one with another thread count first wakes threads
+ * that slept through the last decode, which on a virtual machine can take milliseconds (2-thread
+ * decodes measured 2–4× slower then). So trials and re-checks run each choice twice in a row and
+ * keep the second timing.
  */
 
 /** Timings kept per choice and size class; the median of these decides. */
@@ -32,6 +37,8 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 export class ThreadTuner {
   private readonly classes = new Map<number, SizeClass>();
+  /** The thread count of the last decode recorded, of any size. */
+  private previous: number | null = null;
 
   constructor(private readonly threads: number) {}
 
@@ -44,6 +51,7 @@ export class ThreadTuner {
     if (all.length === 0 || median(all) >= TRIAL_LIMIT_MS) return this.threads;
     // trials alternate, so a drift (caches warming, load arriving) falls on both alike
     if (all.length < MIN_SAMPLES || one.length < MIN_SAMPLES) return one.length < all.length ? 1 : this.threads;
+    if (size.rechecking !== null) return size.rechecking === 1 ? 1 : this.threads; // until a warm timing comes back
     const best = median(one) < median(all) ? 1 : this.threads;
     if (size.decodes % RECHECK_EVERY !== 0) return best;
     size.rechecking = best === 1 ? 0 : 1;
@@ -52,7 +60,9 @@ export class ThreadTuner {
 
   /** Records how long a decode of `tokens` tokens took with `threads` threads. */
   record(tokens: number, threads: number, ms: number): void {
-    if (threads !== 1 && threads !== this.threads) return;
+    const warm = this.previous === threads;
+    this.previous = threads;
+    if (!warm || (threads !== 1 && threads !== this.threads)) return;
     const size = this.sizeClass(tokens);
     const arm = threads === this.threads ? 0 : 1;
     const times = size.times[arm];
