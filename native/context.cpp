@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common.h"
+#include "kernels/poolThreads.h"
 
 namespace bge {
 
@@ -222,13 +223,16 @@ Napi::Value NewContextObject(Napi::Env env, const std::shared_ptr<ModelState>& m
   params.abort_callback = AbortRequested;
   params.abort_callback_data = state.get();
 
+  // The pool exists before the context: the addon's kernel backend, created inside it, runs on it too.
+  state->threadpool = NewCpuThreadpool(threads);
+  kernels::SetPoolForNewContext(state->threadpool);
   BeginLogCapture();
   state->ctx = llama_init_from_model(model->model, params);
+  kernels::SetPoolForNewContext(nullptr);
   const std::string log = TakeCapturedLog();
   if (state->ctx == nullptr) {
     throw CodedError(env, kLoadFailed, "llama.cpp could not create a context" + (log.empty() ? "" : ": " + log));
   }
-  state->threadpool = NewCpuThreadpool(threads);
   if (state->threadpool != nullptr) llama_attach_threadpool(state->ctx, state->threadpool, state->threadpool);
 
   auto& contexts = model->contexts;

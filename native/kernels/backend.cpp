@@ -27,7 +27,7 @@
 #include "ggml-backend.h"
 #include "ggml.h"
 #include "kernel.h"
-#include "workers.h"
+#include "poolThreads.h"
 
 namespace bge {
 
@@ -35,20 +35,22 @@ namespace {
 
 constexpr const char* kName = "BGE-CPU";
 constexpr double kMinFlopsPerThread = 4e6;
-// Matrix products from these decode sizes on (2 threads, an AMX Xeon, median ms of an all-MiniLM
-// decode, ggml → addon): F32 128 tokens 36.4 → 21.5, 256: 69 → 38; F16 128: 21.2 → 21.0, 192:
-// 32 → 29, 256: 43 → 37. Below, ggml's small-batch kernels (AMX's for F16) and the graph splits win.
-constexpr int64_t kMinMatMulRowsF32 = 128;
-constexpr int64_t kMinMatMulRowsF16 = 192;
+// Matrix products from these decode sizes on (one sequence per decode, 2 threads, an AMX Xeon,
+// median ms of an all-MiniLM decode, llama.cpp's kernels → these): F32 13 tokens 4.8 → 5.8, 16:
+// 5.8 → 5.6, 32: 11.0 → 7.9, 512: 172 → 77; F16 32: 6.3 → 6.9, 48: 10.1 → 8.8, 512: 122 → 70.
+// Below, ggml's kernels for a few rows (AMX's for F16) and the graph splits win.
+constexpr int64_t kMinMatMulRowsF32 = 16;
+constexpr int64_t kMinMatMulRowsF16 = 48;
 
 std::atomic<uint64_t> gAttention{0};
 std::atomic<uint64_t> gMatMuls{0};
 bool gRegistered = false;
 
 struct BackendState {
+  explicit BackendState(ggml_threadpool_t pool) : workers(pool) {}
   int threads = 1;
   uint64_t generation = 0;
-  kernels::Workers workers;
+  kernels::PoolThreads workers;
   std::vector<kernels::Scratch> scratch;
   std::vector<std::vector<float>> panels;  // per thread: a packed panel of weights
 };
@@ -248,7 +250,7 @@ void DeviceProps(ggml_backend_dev_t dev, ggml_backend_dev_props* props) {
 }
 
 ggml_backend_t InitBackend(ggml_backend_dev_t dev, const char*) {
-  return new ggml_backend{Guid(), BackendInterface(), dev, new BackendState()};
+  return new ggml_backend{Guid(), BackendInterface(), dev, new BackendState(kernels::PoolForNewContext())};
 }
 
 // The CPU's: compute buffers are shared with the CPU backend, and llama.cpp never puts weights in it.

@@ -1,6 +1,6 @@
 // A ggml backend that runs two of llama.cpp's CPU operations on the addon's own kernels (kernel.h):
-// flash attention, and matrix products with F16/F32 weights over large decodes (128+ tokens for
-// F32, 192+ for F16).
+// flash attention, and matrix products with F16/F32 weights over decodes of 16+ tokens (F32) or
+// 48+ (F16).
 // See backend.cpp for why and how it joins llama.cpp's scheduler.
 #pragma once
 
