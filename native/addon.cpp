@@ -94,7 +94,7 @@ Napi::Value Devices(const Napi::CallbackInfo& info) {
   return out;
 }
 
-// cpuKernels() -> {isa, attention, matMul}: which of the addon's CPU kernels run ('ggml': none, llama.cpp's
+// cpuKernels() -> {isa, attention, matMul, gelu}: which of the addon's CPU kernels run ('ggml': none, llama.cpp's
 // own do), and how many operations of each they have run.
 Napi::Value CpuKernels(const Napi::CallbackInfo& info) {
   const KernelStatus status = GetKernelStatus();
@@ -102,6 +102,7 @@ Napi::Value CpuKernels(const Napi::CallbackInfo& info) {
   out.Set("isa", status.isa);
   out.Set("attention", Napi::Number::New(info.Env(), static_cast<double>(status.attention)));
   out.Set("matMul", Napi::Number::New(info.Env(), static_cast<double>(status.matMul)));
+  out.Set("gelu", Napi::Number::New(info.Env(), static_cast<double>(status.gelu)));
   return out;
 }
 

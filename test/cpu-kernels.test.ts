@@ -1,6 +1,6 @@
 /**
- * The addon's CPU kernels (native/kernels) run flash attention, and matrix products with F16/F32
- * weights over decodes of 16 tokens or more (F32) or 48 (F16), where the CPU has AVX2 or AVX-512. Checked by
+ * The addon's CPU kernels (native/kernels) run flash attention, matrix products with F16/F32
+ * weights over decodes of 16 tokens or more (F32) or 48 (F16), and GELU from 64 tokens, where the CPU has AVX2 or AVX-512. Checked by
  * behaviour: the instruction set is the one this CPU allows, decodes go through the kernels by
  * size, and their vectors are as close to the float64 references as those of llama.cpp's own
  * kernels, which a child process with BGE_GGUF_CPU_KERNELS=ggml runs on the same packed batches
@@ -21,7 +21,7 @@ import { writeMistralFixture } from './support/mistralFixture.js';
 import { mistralEmbedding } from './support/mistralReference.js';
 
 interface ChildResult {
-  kernels: { isa: string; attention: number; matMul: number };
+  kernels: { isa: string; attention: number; matMul: number; gelu: number };
   vectors: number[][];
 }
 
@@ -67,7 +67,7 @@ describe("the addon's CPU kernels", () => {
     expect(loadAddon('cpu').addon.cpuKernels().isa).toBe(expectedIsa());
   });
 
-  it('take every attention of a decode of 16 tokens or more and, with F32 weights, every matrix product of one of 16 or more', async () => {
+  it('take every attention of a decode of 16 tokens or more and, with F32 weights, every matrix product of one of 16 or more, and its GELUs from 64', async () => {
     const addon = loadAddon('cpu').addon;
     const engine = await createNativeEngine(fixturePath('tiny-bert-f32.gguf'), { threads: 2, parallelDecodes: 1, gpu: false });
     const layers = 2;
@@ -76,16 +76,18 @@ describe("the addon's CPU kernels", () => {
       const before = addon.cpuKernels();
       await engine.encodeBatch([Int32Array.from(sequence(length, length, 30000, 101, 102))], 'cls');
       const after = addon.cpuKernels();
-      return { attention: after.attention - before.attention, matMul: after.matMul - before.matMul };
+      return { attention: after.attention - before.attention, matMul: after.matMul - before.matMul, gelu: after.gelu - before.gelu };
     };
     try {
       const long = await delta(200);
       expect(long.attention).toBe(own ? layers : 0);
+      expect(long.gelu).toBe(own ? layers : 0);
       // Q, K, V, output, FFN up and down per layer, whichever way llama.cpp fuses them
       if (own) expect(long.matMul % layers === 0 && long.matMul >= 4 * layers).toBe(true);
       else expect(long.matMul).toBe(0);
-      expect(await delta(16)).toEqual({ attention: own ? layers : 0, matMul: long.matMul });
-      expect(await delta(15)).toEqual({ attention: 0, matMul: 0 });
+      expect(await delta(64)).toEqual({ attention: own ? layers : 0, matMul: long.matMul, gelu: own ? layers : 0 });
+      expect(await delta(16)).toEqual({ attention: own ? layers : 0, matMul: long.matMul, gelu: 0 });
+      expect(await delta(15)).toEqual({ attention: 0, matMul: 0, gelu: 0 });
     } finally {
       await engine.dispose();
     }
@@ -120,7 +122,7 @@ describe.each([
 
   it('gives vectors within the float64 tolerance with every instruction set this CPU runs, no further off than llama.cpp', () => {
     const theirs = encodeInChild(model, pooling, sequences, 'ggml');
-    expect(theirs.kernels).toEqual({ isa: 'ggml', attention: 0, matMul: 0 });
+    expect(theirs.kernels).toEqual({ isa: 'ggml', attention: 0, matMul: 0, gelu: 0 });
     const theirError = worstError(theirs.vectors, references);
     expect(theirError).toBeLessThan(1e-3);
     for (const isa of cpuIsas()) {
@@ -128,6 +130,7 @@ describe.each([
       expect(ours.kernels.isa).toBe(isa);
       expect(ours.kernels.attention).toBe(2); // one decode, 2 layers
       expect(ours.kernels.matMul).toBeGreaterThan(0);
+      if (family !== 'mistral') expect(ours.kernels.gelu).toBe(2); // Mistral's FFN is SiLU-gated
       const ourError = worstError(ours.vectors, references);
       console.log(`${family}: max |diff| vs float64 ${ourError.toExponential(2)} (${isa} kernels), ${theirError.toExponential(2)} (llama.cpp's)`);
       expect(ourError).toBeLessThanOrEqual(theirError * 1.5 + 1e-6);

@@ -128,7 +128,10 @@ describe('FlagReranker (synthetic XLM-R, F32)', () => {
     let maxDiff = 0;
     for (let i = 0; i < cases.length; i++) maxDiff = Math.max(maxDiff, Math.abs(batched[i] - (await reranker.computeScore(cases[i]))));
     console.log(`reranker batched vs one at a time: max diff ${maxDiff.toExponential(3)}`);
-    expect(maxDiff).toBeLessThanOrEqual(1e-6);
+    // Default mode: a batch is one decode of 64+ tokens, a pair alone a short one, and the CPU kernels
+    // differ by decode size (GELU in F32 from 64 tokens, llama.cpp's F16 table below): 1.4e-5 measured.
+    // batchInvariant makes it exact (test/batch-invariant.test.ts).
+    expect(maxDiff).toBeLessThanOrEqual(5e-5);
   });
 
   it('rank sorts by score; rankPairIds on pairIds gives the same results; a count mismatch is an error', async () => {

@@ -3,7 +3,8 @@
 // 23-46% of the decode. Its F16/F32 matrix products reach about 0.4-0.6 of the F32 peak. This
 // backend computes attention as two matrix products per head, and matrix products with F16/F32
 // weights with a register-blocked kernel over packed panels of the weights (kernel.h); it takes no
-// other operation.
+// other operation but GELU (tanh approximation; ggml looks it up in a table indexed by x rounded to
+// F16), computed in F32.
 //
 // How it gets the operations: it registers as a ggml "ACCEL" device, like ggml's BLAS backend.
 // llama.cpp adds every ACCEL backend to each context's scheduler ahead of the CPU backend. The
@@ -41,9 +42,11 @@ constexpr double kMinFlopsPerThread = 4e6;
 // Below, ggml's kernels for a few rows (AMX's for F16) and the graph splits win.
 constexpr int64_t kMinMatMulRowsF32 = 16;
 constexpr int64_t kMinMatMulRowsF16 = 48;
+constexpr int64_t kMinGeluRows = 64;
 
 std::atomic<uint64_t> gAttention{0};
 std::atomic<uint64_t> gMatMuls{0};
+std::atomic<uint64_t> gGelus{0};
 bool gRegistered = false;
 
 struct BackendState {
@@ -100,8 +103,17 @@ bool SupportedMatMul(const ggml_tensor* op) {
   return a->ne[1] >= minRows && a->ne[1] <= INT32_MAX && kernels::SupportsMatMul(static_cast<int>(w->ne[1]), static_cast<int>(w->ne[0]));
 }
 
+// GELU over rows of a multiple of 16 floats, from kMinGeluRows rows (tokens).
+bool SupportedGelu(const ggml_tensor* op) {
+  const ggml_tensor* x = op->src[0];
+  return ggml_get_unary_op(op) == GGML_UNARY_OP_GELU && x != nullptr && x->type == GGML_TYPE_F32 && op->type == GGML_TYPE_F32 &&
+         ggml_is_contiguous(x) && ggml_is_contiguous(op) && ggml_nelements(x) == ggml_nelements(op) && x->ne[0] % 16 == 0 &&
+         ggml_nrows(x) >= kMinGeluRows;
+}
+
 bool Supported(const ggml_tensor* op) {
   if (op->op == GGML_OP_MUL_MAT) return SupportedMatMul(op);
+  if (op->op == GGML_OP_UNARY) return SupportedGelu(op);
   if (op->op != GGML_OP_FLASH_ATTN_EXT) return false;
   const ggml_tensor* q = op->src[0];
   const ggml_tensor* k = op->src[1];
@@ -125,6 +137,17 @@ bool Supported(const ggml_tensor* op) {
   if (op->ne[0] != dv || op->nb[0] != sizeof(float) || !ggml_is_contiguous(op)) return false;
   if (q->ne[2] % k->ne[2] != 0 || q->ne[2] % v->ne[2] != 0 || q->ne[3] % k->ne[3] != 0 || q->ne[3] % v->ne[3] != 0) return false;
   return k->ne[1] == v->ne[1] && k->ne[1] <= INT32_MAX && q->ne[1] <= INT32_MAX;
+}
+
+void Gelu(BackendState& state, const ggml_tensor* dst) {
+  const ggml_tensor* x = dst->src[0];
+  const int64_t rows = ggml_nrows(x), width = x->ne[0];
+  const int threads = static_cast<int>(std::min<int64_t>(state.threads, rows));
+  state.workers.Run(threads, [&](int thread) {
+    const int64_t r0 = rows * thread / threads, r1 = rows * (thread + 1) / threads;
+    kernels::Gelu(static_cast<const float*>(x->data) + r0 * width, static_cast<float*>(dst->data) + r0 * width, static_cast<size_t>((r1 - r0) * width));
+  });
+  gGelus.fetch_add(1, std::memory_order_relaxed);
 }
 
 // dst[dv, head, row, stream] = attention(q[dk, row, head, stream], k, v, mask), as ggml defines it.
@@ -212,6 +235,9 @@ ggml_status GraphCompute(ggml_backend_t backend, ggml_cgraph* graph) {
         break;
       case GGML_OP_MUL_MAT:
         MatMul(*StateOf(backend), node);
+        break;
+      case GGML_OP_UNARY:
+        Gelu(*StateOf(backend), node);
         break;
       default:
         return GGML_STATUS_FAILED;
@@ -309,7 +335,7 @@ void RegisterKernelBackend() {
 }
 
 KernelStatus GetKernelStatus() {
-  return {IsaName(), gAttention.load(std::memory_order_relaxed), gMatMuls.load(std::memory_order_relaxed)};
+  return {IsaName(), gAttention.load(std::memory_order_relaxed), gMatMuls.load(std::memory_order_relaxed), gGelus.load(std::memory_order_relaxed)};
 }
 
 }  // namespace bge

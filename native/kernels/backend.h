@@ -1,6 +1,6 @@
-// A ggml backend that runs two of llama.cpp's CPU operations on the addon's own kernels (kernel.h):
-// flash attention, and matrix products with F16/F32 weights over decodes of 16+ tokens (F32) or
-// 48+ (F16).
+// A ggml backend that runs three of llama.cpp's CPU operations on the addon's own kernels
+// (kernel.h): flash attention, matrix products with F16/F32 weights over decodes of 16+ tokens (F32)
+// or 48+ (F16), and GELU over decodes of 64+ tokens.
 // See backend.cpp for why and how it joins llama.cpp's scheduler.
 #pragma once
 
@@ -16,6 +16,7 @@ struct KernelStatus {
   const char* isa;      // "avx512", "avx2" or "ggml" (llama.cpp's CPU kernels run everything)
   uint64_t attention;   // attention operations run since the addon loaded
   uint64_t matMul;      // matrix products run since the addon loaded
+  uint64_t gelu;        // GELU operations run since the addon loaded
 };
 KernelStatus GetKernelStatus();
 

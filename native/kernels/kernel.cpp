@@ -55,6 +55,13 @@ void MatMulPanels(const MatMul& g, int panel0, int panel1, std::vector<float>& p
 #endif
 }
 
+void Gelu(const float* x, float* y, size_t count) {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  if (kIsa == Isa::kAvx512) return GeluAvx512(x, y, count);
+  if (kIsa == Isa::kAvx2) return GeluAvx2(x, y, count);
+#endif
+}
+
 void AttendRows(const Head& head, int row0, int row1, Scratch& scratch, uint64_t generation) {
   // Columns are computed in steps of 32 and rows read up to one vector past their last key.
   const int ldk = RoundUp(head.nKv, 32);

@@ -44,6 +44,9 @@ bool SupportsMatMul(int n, int k);
 // Panels [panel0, panel1) of 32 columns of C; `packed` is this thread's scratch.
 void MatMulPanels(const MatMul& g, int panel0, int panel1, std::vector<float>& packed);
 
+// y = GELU(x) (tanh approximation) for `count` floats, a multiple of 16.
+void Gelu(const float* x, float* y, size_t count);
+
 // Per-thread buffers, kept between calls. K and V of the last head converted stay valid until
 // `key` changes, so consecutive row ranges of one head convert them once.
 struct Scratch {

@@ -23,5 +23,7 @@ void AttendRowsAvx512(const Head& head, int row0, int row1, const KernelBuffers&
 void AttendRowsAvx2(const Head& head, int row0, int row1, const KernelBuffers& buffers);
 void MatMulPanelsAvx512(const MatMul& g, int panel0, int panel1, float* packed);
 void MatMulPanelsAvx2(const MatMul& g, int panel0, int panel1, float* packed);
+void GeluAvx512(const float* x, float* y, size_t count);
+void GeluAvx2(const float* x, float* y, size_t count);
 
 }  // namespace bge::kernels

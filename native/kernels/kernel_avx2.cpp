@@ -21,6 +21,12 @@ struct Vec {
   static T Sub(T a, T b) { return _mm256_sub_ps(a, b); }
   static T Mul(T a, T b) { return _mm256_mul_ps(a, b); }
   static T Max(T a, T b) { return _mm256_max_ps(a, b); }
+  static T Div(T a, T b) { return _mm256_div_ps(a, b); }
+  static T Abs(T x) { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), x); }
+  static T CopySign(T a, T b) {
+    const T sign = _mm256_set1_ps(-0.0f);
+    return _mm256_or_ps(_mm256_andnot_ps(sign, a), _mm256_and_ps(sign, b));
+  }
   static float ReduceAdd(T x) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(x), _mm256_extractf128_ps(x, 1));
     s = _mm_add_ps(s, _mm_movehl_ps(s, s));
@@ -81,4 +87,6 @@ struct Vec {
 #include "attention_impl.h"
 #define BGE_GEMM_ENTRY MatMulPanelsAvx2
 #include "gemm_impl.h"
+#define BGE_GELU_ENTRY GeluAvx2
+#include "gelu_impl.h"
 #endif

@@ -21,6 +21,13 @@ struct Vec {
   static T Sub(T a, T b) { return _mm512_sub_ps(a, b); }
   static T Mul(T a, T b) { return _mm512_mul_ps(a, b); }
   static T Max(T a, T b) { return _mm512_max_ps(a, b); }
+  static T Div(T a, T b) { return _mm512_div_ps(a, b); }
+  static T Abs(T x) { return _mm512_abs_ps(x); }
+  // |a| with the sign of b
+  static T CopySign(T a, T b) {
+    const __m512i sign = _mm512_set1_epi32(static_cast<int>(0x80000000u));
+    return _mm512_castsi512_ps(_mm512_or_si512(_mm512_andnot_si512(sign, _mm512_castps_si512(a)), _mm512_and_si512(sign, _mm512_castps_si512(b))));
+  }
   static float ReduceAdd(T x) { return _mm512_reduce_add_ps(x); }
   static float ReduceMax(T x) { return _mm512_reduce_max_ps(x); }
   static T FromF16(const uint16_t* p) { return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))); }
@@ -82,4 +89,6 @@ struct Vec {
 #include "attention_impl.h"
 #define BGE_GEMM_ENTRY MatMulPanelsAvx512
 #include "gemm_impl.h"
+#define BGE_GELU_ENTRY GeluAvx512
+#include "gelu_impl.h"
 #endif

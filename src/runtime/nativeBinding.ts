@@ -86,9 +86,9 @@ export interface NativeAddon {
   devices(): NativeDevice[];
   /**
    * The addon's CPU kernels (native/kernels): the instruction set they run with ('ggml': none run,
-   * llama.cpp's own kernels do everything) and how many attention operations and matrix products they have run.
+   * llama.cpp's own kernels do everything) and how many attention, matrix-product and GELU operations they have run.
    */
-  cpuKernels(): { isa: 'avx512' | 'avx2' | 'ggml'; attention: number; matMul: number };
+  cpuKernels(): { isa: 'avx512' | 'avx2' | 'ggml'; attention: number; matMul: number; gelu: number };
   systemInfo(): string;
   loadModel(path: string, options: { gpuLayers?: number; useMmap?: boolean; vocabOnly?: boolean }): Promise<NativeModel>;
 }
