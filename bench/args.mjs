@@ -20,7 +20,8 @@ const HELP = `Usage: npm run bench -- [flags]
   --out FILE              JSON result path (default bench/results/bench-<date>.json)
   --report FILE           print the tables of a saved JSON result again; measures nothing
   --real                  instead: bge-gguf vs transformers.js vs FlagEmbedding on the real all-MiniLM-L6-v2
-                          checkpoint (npm run bench -- --real --help)`;
+                          checkpoint (npm run bench -- --real --help)
+  --gpu                   instead: the GPU addon against the CPU on the real checkpoint (bge-gguf f16/q8_0)`;
 
 function list(value, allowed, what) {
   const items = value.split(',').map((s) => s.trim()).filter(Boolean);

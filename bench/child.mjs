@@ -25,8 +25,9 @@ export async function runWorker(script, jobPath, { timeoutMs = 30 * 60_000, env 
   const { code, signal, stdout, stderr } = await runProcess(process.execPath, [script, jobPath], { env, timeoutMs });
   const line = stdout.split('\n').find((l) => l.startsWith(MARK));
   if (code === 0 && line) return JSON.parse(line.slice(MARK.length));
-  const tail = (stderr || stdout).trim().split('\n').slice(-15).join('\n');
-  throw new Error(`${script} failed (code ${code}${signal ? `, ${signal}` : ''}):\n${tail}`);
+  const lines = (stderr || stdout).trim().split('\n');
+  const message = lines.find((l) => /^\w*Error\b.*:/.test(l.trim()));  // the thrown error's own line, before its stack
+  throw new Error(`${script} failed (code ${code}${signal ? `, ${signal}` : ''})${message ? `: ${message.trim()}` : ''}:\n${lines.slice(-15).join('\n')}`);
 }
 
 export function readJob() {

@@ -202,8 +202,9 @@ function printReport(runs, args) {
 }
 
 async function main() {
-  if (process.argv.includes('--real')) {
-    // The real-checkpoint comparison with transformers.js and FlagEmbedding (issue 15): bench/real/.
+  if (process.argv.includes('--real') || process.argv.includes('--gpu')) {
+    // The real-checkpoint comparison with transformers.js and FlagEmbedding (issue 15), or with --gpu the
+    // GPU addon against the CPU on the same texts: bench/real/.
     const { runReal } = await import('./real/run-real.mjs');
     await runReal(process.argv.slice(2));
     return;

@@ -33,7 +33,11 @@ const CONTENDERS = {
   'transformers.js fp32': { kind: 'transformers', dtype: 'fp32' },
   'transformers.js int8': { kind: 'transformers', dtype: 'int8' },
   FlagEmbedding: { kind: 'flagembedding' },
+  // GPU rows (--gpu): every layer on the CUDA addon's device; never in the default set.
+  'bge-gguf f16 gpu': { kind: 'bge-gguf', type: 'f16', gpu: true },
+  'bge-gguf q8_0 gpu': { kind: 'bge-gguf', type: 'q8_0', gpu: true },
 };
+const GPU_CONTENDERS = ['bge-gguf f16', 'bge-gguf f16 gpu', 'bge-gguf q8_0', 'bge-gguf q8_0 gpu'];
 
 const HELP = `Usage: npm run bench -- --real [flags]
   --rounds N        interleaved rounds, each contender once per round in its own process (default 3)
@@ -42,6 +46,8 @@ const HELP = `Usage: npm run bench -- --real [flags]
   --long N          ${LONG_TOKENS}-token passages per round, for GFLOP/s (default 32)
   --latency N       single-query latency samples per round, the first dropped (default 30)
   --contenders a,b  subset of: ${Object.keys(CONTENDERS).join(', ')} (default: all; FlagEmbedding only where
+  --gpu             the GPU addon against the CPU on the same texts: bge-gguf f16/q8_0 with and without
+                    every layer on the GPU (npm run bench -- --gpu; needs a CUDA device)
                     its venv exists: BGE_GGUF_BENCH_FLAGEMBEDDING_VENV or .cache/flagembedding-venv)
   --threads N       threads for every contender (default 2)
   --out FILE        JSON record (default bench/results/real-<date>.json)
@@ -55,7 +61,7 @@ function readRealArgs(argv) {
     options: {
       real: { type: 'boolean' }, rounds: { type: 'string' }, passages: { type: 'string' }, queries: { type: 'string' },
       long: { type: 'string' }, latency: { type: 'string' }, contenders: { type: 'string' }, threads: { type: 'string' },
-      out: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      out: { type: 'string' }, gpu: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) { console.log(HELP); process.exit(0); }
@@ -65,7 +71,9 @@ function readRealArgs(argv) {
     if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got ${v}`);
     return n;
   };
-  const contenders = values.contenders ? values.contenders.split(',').map((s) => s.trim()) : Object.keys(CONTENDERS);
+  const contenders = values.contenders
+    ? values.contenders.split(',').map((s) => s.trim())
+    : values.gpu ? GPU_CONTENDERS : Object.keys(CONTENDERS).filter((c) => !CONTENDERS[c].gpu);
   for (const c of contenders) if (!CONTENDERS[c]) throw new Error(`unknown contender "${c}"; use ${Object.keys(CONTENDERS).join(', ')}`);
   return {
     rounds: int(values.rounds, 3, 'rounds'), passages: int(values.passages, 1000, 'passages'), queries: int(values.queries, 1000, 'queries'),
@@ -158,7 +166,7 @@ async function runContender(name, models, args, paths, round, fePython) {
   const job = {
     ...paths, threads: args.threads, warmup: 8, latencyTexts: paths.latencyTexts, batchSize: BATCH,
     vectorsOf: round === 0 ? paths.distinct : 0,
-    modelPath: c.type ? models.ggufs[c.type] : null, modelDir: c.kind === 'flagembedding' ? models.checkpoint : models.hfDir, dtype: c.dtype ?? null,
+    modelPath: c.type ? models.ggufs[c.type] : null, gpu: c.gpu ?? false, modelDir: c.kind === 'flagembedding' ? models.checkpoint : models.hfDir, dtype: c.dtype ?? null,
   };
   const jobPath = join(workDir, `job-${name.replace(/\W+/g, '-')}.json`);
   writeFileSync(jobPath, JSON.stringify(job));

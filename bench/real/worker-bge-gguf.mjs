@@ -3,7 +3,8 @@ import { runJob } from './worker-common.mjs';
 
 await runJob(async (job) => {
   const { FlagModel } = await import('../../dist/index.js');
-  const model = await FlagModel.load(job.modelPath, { threads: job.threads, poolingMethod: 'mean', engine: 'native' });
+  // CPU rows stay on the CPU even where a GPU exists; GPU rows (--gpu) fail with a typed error without a CUDA device.
+  const model = await FlagModel.load(job.modelPath, { threads: job.threads, poolingMethod: 'mean', engine: 'native', gpu: job.gpu ? 'cuda' : false });
   return {
     info: { engine: model.engineKind },
     embed: (list, kind) => (kind === 'queries' ? model.encodeQueries(list) : model.encodeCorpus(list)),
