@@ -1,8 +1,8 @@
 // Runs the kernels' parallel work on the threads of the context's own ggml threadpool, as a graph of
 // one ggml custom operation computed by a CPU backend bound to that pool: the decode keeps the same
-// two (or n) threads throughout. Threads of their own, sleeping between operations, were woken on
-// the wrong CPU after a quiet spell (a third thread beside ggml's two), which made 2-thread decodes
-// after a 1-thread one 2-4x slower on a 2-vCPU VM.
+// two (or n) threads throughout. With threads of their own (a third thread beside ggml's two,
+// sleeping between operations), 2-thread decodes right after a 1-thread one ran 2-4x slower on a
+// 2-vCPU VM, most likely because the woken thread landed on the vCPU already busy.
 #pragma once
 
 #include <functional>
