@@ -12,4 +12,9 @@ namespace bge {
 ggml_threadpool_t NewCpuThreadpool(int nThreads);
 void FreeCpuThreadpool(ggml_threadpool_t pool);
 
+// A function of the CPU backend by name (nullptr when absent). The CPU backend may be a dynamically
+// loaded library (prebuilt llama.cpp), so its functions are looked up through the backend registry
+// instead of being linked.
+void* CpuBackendProc(const char* name);
+
 }  // namespace bge

@@ -6,6 +6,7 @@
 
 #include "kernel.h"
 #include "kernelBuffers.h"
+#include "vecMath.h"
 
 namespace {
 
@@ -125,7 +126,7 @@ float Softmax(float* s, const uint16_t* mask, int nKv, float scale, int lo, int 
   const Vec::T rowMax = Vec::Set1(Vec::ReduceMax(vmax));
   Vec::T sum = Vec::Zero();
   for (int j = lo; j < hi; j += W) {
-    const Vec::T p = Vec::Exp(Vec::Sub(Vec::Load(s + j), rowMax));
+    const Vec::T p = Exp(Vec::Sub(Vec::Load(s + j), rowMax));
     Vec::Store(s + j, p);
     sum = Vec::Add(sum, p);
   }

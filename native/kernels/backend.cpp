@@ -50,10 +50,10 @@ std::atomic<uint64_t> gGelus{0};
 bool gRegistered = false;
 
 struct BackendState {
-  explicit BackendState(ggml_threadpool_t pool) : workers(pool) {}
+  explicit BackendState(ggml_threadpool_t threadpool) : pool(threadpool) {}
   int threads = 1;
   uint64_t generation = 0;
-  kernels::PoolThreads workers;
+  kernels::PoolThreads pool;
   std::vector<kernels::Scratch> scratch;
   std::vector<std::vector<float>> panels;  // per thread: a packed panel of weights
 };
@@ -76,7 +76,7 @@ void MatMul(BackendState& state, const ggml_tensor* dst) {
   const int threads = std::min(state.threads, panels);
   if (static_cast<int>(state.panels.size()) < threads) state.panels.resize(threads);
   std::atomic<int> next{0};
-  state.workers.Run(threads, [&](int thread) {
+  state.pool.Run(threads, [&](int thread) {
     for (int p = next++; p < panels; p = next++) kernels::MatMulPanels(g, p, p + 1, state.panels[thread]);
   });
   gMatMuls.fetch_add(1, std::memory_order_relaxed);
@@ -111,10 +111,8 @@ bool SupportedGelu(const ggml_tensor* op) {
          ggml_nrows(x) >= kMinGeluRows;
 }
 
-bool Supported(const ggml_tensor* op) {
-  if (op->op == GGML_OP_MUL_MAT) return SupportedMatMul(op);
-  if (op->op == GGML_OP_UNARY) return SupportedGelu(op);
-  if (op->op != GGML_OP_FLASH_ATTN_EXT) return false;
+// Flash attention without ALiBi, soft-capping or sinks, F16/F32 K and V, rows contiguous.
+bool SupportedAttention(const ggml_tensor* op) {
   const ggml_tensor* q = op->src[0];
   const ggml_tensor* k = op->src[1];
   const ggml_tensor* v = op->src[2];
@@ -139,11 +137,20 @@ bool Supported(const ggml_tensor* op) {
   return k->ne[1] == v->ne[1] && k->ne[1] <= INT32_MAX && q->ne[1] <= INT32_MAX;
 }
 
+bool Supported(const ggml_tensor* op) {
+  switch (op->op) {
+    case GGML_OP_FLASH_ATTN_EXT: return SupportedAttention(op);
+    case GGML_OP_MUL_MAT: return SupportedMatMul(op);
+    case GGML_OP_UNARY: return SupportedGelu(op);
+    default: return false;
+  }
+}
+
 void Gelu(BackendState& state, const ggml_tensor* dst) {
   const ggml_tensor* x = dst->src[0];
   const int64_t rows = ggml_nrows(x), width = x->ne[0];
   const int threads = static_cast<int>(std::min<int64_t>(state.threads, rows));
-  state.workers.Run(threads, [&](int thread) {
+  state.pool.Run(threads, [&](int thread) {
     const int64_t r0 = rows * thread / threads, r1 = rows * (thread + 1) / threads;
     kernels::Gelu(static_cast<const float*>(x->data) + r0 * width, static_cast<float*>(dst->data) + r0 * width, static_cast<size_t>((r1 - r0) * width));
   });
@@ -172,7 +179,7 @@ void FlashAttention(BackendState& state, const ggml_tensor* dst) {
   const uint64_t generation = ++state.generation;
   std::atomic<int64_t> next{0};
 
-  state.workers.Run(threads, [&](int thread) {
+  state.pool.Run(threads, [&](int thread) {
     kernels::Scratch& scratch = state.scratch[thread];
     for (int64_t task = next++; task < tasks; task = next++) {
       const int64_t chunk = task % chunks;

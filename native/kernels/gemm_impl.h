@@ -7,8 +7,8 @@
 
 namespace {
 
-constexpr int kPanel = 2 * Vec::kWidth * (32 / (2 * Vec::kWidth));  // 32 columns of C
-static_assert(kPanel == 32, "a panel is 32 columns");
+constexpr int kPanel = 32;  // columns of C per packed panel (kernel.cpp sizes the buffer for it)
+static_assert(kPanel % Vec::kWidth == 0, "a panel is whole vectors");
 
 // packed[k][j] = W[n0 + j][k] as floats: W blocks of W rows × W values, transposed in registers.
 void PackPanel(const bge::kernels::MatMul& g, int n0, float* packed) {

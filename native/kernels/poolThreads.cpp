@@ -1,5 +1,6 @@
 #include "poolThreads.h"
 
+#include "../threadpool.h"
 #include "ggml.h"
 
 namespace bge::kernels {
@@ -7,11 +8,6 @@ namespace bge::kernels {
 namespace {
 
 thread_local ggml_threadpool_t gPendingPool = nullptr;
-
-void* CpuProc(const char* name) {
-  ggml_backend_dev_t cpu = ggml_backend_dev_by_type(GGML_BACKEND_DEVICE_TYPE_CPU);
-  return cpu == nullptr ? nullptr : ggml_backend_reg_get_proc_address(ggml_backend_dev_backend_reg(cpu), name);
-}
 
 }  // namespace
 
@@ -22,7 +18,7 @@ PoolThreads::PoolThreads(ggml_threadpool_t pool) {
   ggml_backend_dev_t device = ggml_backend_dev_by_type(GGML_BACKEND_DEVICE_TYPE_CPU);
   if (device != nullptr) cpu_ = ggml_backend_dev_init(device, nullptr);
   using SetPool = void (*)(ggml_backend_t, ggml_threadpool_t);
-  auto setPool = reinterpret_cast<SetPool>(CpuProc("ggml_backend_cpu_set_threadpool"));
+  auto setPool = reinterpret_cast<SetPool>(CpuBackendProc("ggml_backend_cpu_set_threadpool"));
   if (cpu_ != nullptr && pool != nullptr && setPool != nullptr) setPool(cpu_, pool);
   ggml_init_params params{ggml_tensor_overhead() * 2 + ggml_graph_overhead_custom(2, false), nullptr, true};
   ctx_ = ggml_init(params);
@@ -48,7 +44,7 @@ void PoolThreads::Run(int n, const std::function<void(int)>& task) {
   }
   if (n != threads_) {
     using SetThreads = void (*)(ggml_backend_t, int);
-    auto setThreads = reinterpret_cast<SetThreads>(CpuProc("ggml_backend_set_n_threads"));
+    auto setThreads = reinterpret_cast<SetThreads>(CpuBackendProc("ggml_backend_set_n_threads"));
     if (setThreads == nullptr) {
       for (int i = 0; i < n; i++) task(i);
       return;

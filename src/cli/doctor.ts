@@ -97,7 +97,7 @@ export async function runDoctor(options: DoctorOptions): Promise<string> {
     out.push(
       isa === 'ggml'
         ? `  CPU kernels: llama.cpp's (${process.env.BGE_GGUF_CPU_KERNELS === 'ggml' ? 'BGE_GGUF_CPU_KERNELS=ggml' : 'this CPU lacks AVX2, FMA or F16C for the addon\'s'})`
-        : `  CPU kernels: the addon's ${isa === 'avx512' ? 'AVX-512' : 'AVX2'} attention and F16/F32 matrix products (BGE_GGUF_CPU_KERNELS=ggml for llama.cpp's)`,
+        : `  CPU kernels: the addon's ${isa === 'avx512' ? 'AVX-512' : 'AVX2'} attention, F16/F32 matrix products and GELU (BGE_GGUF_CPU_KERNELS=ggml for llama.cpp's)`,
     );
   }
 
